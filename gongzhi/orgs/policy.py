@@ -1,0 +1,385 @@
+"""The permission policy: the one place that decides what a user may see and do.
+
+Two questions, one answer table:
+
+* ``scope(user, kind, action)`` — the queryset of objects of ``kind`` the user may act on;
+* ``can(user, action, obj)`` — whether the user may act on that one object.
+
+Every page, API response and export starts from ``scope``. A role is granted on a node (an
+area, a compound or a member unit) and reaches everything below that node. ``RULES`` says
+which actions each role has on each kind of object; ``_node_filter`` says which objects lie
+below a node. A user with several grants gets the union.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from gongzhi.core.models import AuditEvent
+from gongzhi.core.paths import under
+from gongzhi.housing.models import (
+    Building,
+    Compound,
+    CompoundGrid,
+    Entrance,
+    Owner,
+    Ownership,
+    Resident,
+    ServiceChannel,
+    Unit,
+)
+from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant
+
+VIEW, CHANGE, EXPORT, REVEAL, IMPORT, MANAGE = "view", "change", "export", "reveal", "import", "manage"
+ACTIONS = (VIEW, CHANGE, EXPORT, REVEAL, IMPORT, MANAGE)
+
+# Object kinds the policy knows, by name.
+KINDS: dict[str, type[Model]] = {
+    "area": Area,
+    "compound": Compound,
+    "building": Building,
+    "entrance": Entrance,
+    "unit": Unit,
+    "owner": Owner,
+    "ownership": Ownership,
+    "resident": Resident,
+    "organisation": Organisation,
+    "membership": Membership,
+    "person": Person,
+    "channel": ServiceChannel,
+    "audit": AuditEvent,
+    "rolegrant": RoleGrant,
+}
+KIND_OF_MODEL = {model: name for name, model in KINDS.items()}
+
+REGISTRY = ("compound", "building", "entrance", "unit", "ownership")
+PERSONAL = ("owner", "resident")
+ORGS = ("organisation", "membership", "person")
+ALL_KINDS = tuple(KINDS)
+
+
+def _grant(kinds: Iterable[str], actions: Iterable[str]) -> dict[str, frozenset[str]]:
+    return {kind: frozenset(actions) for kind in kinds}
+
+
+def _merge(*parts: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    merged: dict[str, frozenset[str]] = {}
+    for part in parts:
+        for kind, actions in part.items():
+            merged[kind] = merged.get(kind, frozenset()) | actions
+    return merged
+
+
+_STAFF = _merge(
+    _grant(("area",), (VIEW, EXPORT)),
+    _grant(REGISTRY + PERSONAL + ("channel",), (VIEW, CHANGE, EXPORT, IMPORT)),
+    _grant(PERSONAL, (REVEAL,)),
+    _grant(ORGS, (VIEW, CHANGE, EXPORT)),
+    _grant(("person",), (REVEAL,)),
+    _grant(("audit",), (VIEW, EXPORT)),
+    _grant(("rolegrant",), (VIEW,)),
+)
+
+# role -> kind -> actions. A kind not listed is invisible to the role.
+RULES: dict[str, dict[str, frozenset[str]]] = {
+    Role.COUNTY_ADMIN: _merge(_grant(ALL_KINDS, ACTIONS)),
+    Role.TOWN_STAFF: _STAFF,
+    Role.COMMUNITY_STAFF: _merge(_STAFF, _grant(("rolegrant",), (CHANGE,))),
+    Role.GRID_WORKER: _merge(
+        _grant(("area",), (VIEW,)),
+        _grant(REGISTRY + ("channel",), (VIEW, EXPORT)),
+        _grant(("channel",), (CHANGE,)),
+        # Grid workers go door to door: they keep the household records and may call people.
+        _grant(PERSONAL, (VIEW, CHANGE, REVEAL, EXPORT)),
+        _grant(ORGS, (VIEW,)),
+    ),
+    Role.BRANCH_SECRETARY: _merge(
+        _grant(("area",), (VIEW,)),
+        _grant(REGISTRY + ("channel",), (VIEW,)),
+        _grant(PERSONAL, (VIEW,)),
+        _grant(ORGS, (VIEW,)),
+    ),
+    Role.COMMITTEE_MEMBER: _merge(
+        _grant(("area",), (VIEW,)),
+        _grant(REGISTRY + ("channel",), (VIEW,)),
+        _grant(("owner",), (VIEW,)),
+        _grant(ORGS, (VIEW,)),
+    ),
+    Role.UNIT_LIAISON: _merge(
+        _grant(("area",), (VIEW,)),
+        _grant(("organisation", "membership"), (VIEW, CHANGE)),
+    ),
+    Role.VOLUNTEER: _merge(
+        _grant(("area",), (VIEW,)),
+        _grant(("compound", "building", "channel"), (VIEW,)),
+        _grant(("organisation",), (VIEW,)),
+    ),
+    Role.RESIDENT: _merge(
+        _grant(("compound", "building", "channel"), (VIEW,)),
+        _grant(("unit", "entrance", "ownership", "resident", "owner"), (VIEW,)),
+        _grant(("resident",), (CHANGE,)),
+        _grant(("organisation",), (VIEW,)),
+    ),
+}
+
+# Roles whose grant sits on a compound, an area or a member unit.
+COMPOUND_ROLES = frozenset({Role.BRANCH_SECRETARY, Role.COMMITTEE_MEMBER, Role.VOLUNTEER, Role.RESIDENT})
+AREA_ROLES = frozenset(
+    {Role.COUNTY_ADMIN, Role.TOWN_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.VOLUNTEER}
+)
+UNIT_ROLES = frozenset({Role.UNIT_LIAISON})
+ROLE_LEVEL = {
+    Role.COUNTY_ADMIN: Area.Level.COUNTY,
+    Role.TOWN_STAFF: Area.Level.TOWN,
+    Role.COMMUNITY_STAFF: Area.Level.COMMUNITY,
+    Role.GRID_WORKER: Area.Level.GRID,
+}
+
+
+def active_grants(user: Any) -> list[RoleGrant]:
+    """The user's unrevoked grants, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_gongzhi_grants", None)
+    if cached is None:
+        cached = list(
+            RoleGrant.objects.filter(user=user, revoked_at__isnull=True).select_related(
+                "area", "compound", "organisation"
+            )
+        )
+        user._gongzhi_grants = cached
+    return cached
+
+
+def roles_of(user: Any) -> set[str]:
+    return {grant.role for grant in active_grants(user)}
+
+
+def allows(role: str, kind: str, action: str) -> bool:
+    return action in RULES.get(role, {}).get(kind, frozenset())
+
+
+def _compounds_under_area(area: Area) -> Q:
+    """Compounds in an area's subtree: by community path, or through a grid link for grids."""
+    if area.level == Area.Level.GRID:
+        linked = CompoundGrid.objects.filter(under("grid__path", area.path)).values("compound_id")
+        return Q(id__in=linked)
+    return under("area_path", area.path)
+
+
+def _compound_ids_for(grant: RoleGrant) -> Q | None:
+    """Q over Compound for the compounds a grant covers (None: none at all)."""
+    if grant.compound_id:
+        return Q(id=grant.compound_id)
+    if grant.area_id:
+        return _compounds_under_area(grant.area)
+    return None
+
+
+# For each kind below a compound: the lookup from that kind to its compound's id.
+_COMPOUND_LOOKUP = {
+    "compound": "id",
+    "building": "compound_id",
+    "entrance": "building__compound_id",
+    "unit": "compound_id",
+    "ownership": "unit__compound_id",
+    "resident": "unit__compound_id",
+    "channel": "compound_id",
+}
+
+
+def _resident_self_filter(kind: str, user: Any, grant: RoleGrant) -> Q:
+    """A resident sees only their own household and the units they live in or own."""
+    unit_ids = list(
+        Unit.objects.filter(compound_id=grant.compound_id)
+        .filter(Q(residents__user=user, residents__moved_out__isnull=True) | Q(ownerships__owner__user=user))
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    if kind == "unit":
+        return Q(id__in=unit_ids)
+    if kind == "entrance":
+        return Q(units__id__in=unit_ids)
+    if kind in ("resident", "ownership"):
+        return Q(unit_id__in=unit_ids)
+    if kind == "owner":
+        return Q(ownerships__unit_id__in=unit_ids)
+    return Q(pk__in=[])
+
+
+def _node_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
+    """Q over ``kind`` for the objects below the grant's node; None when nothing is."""
+    if grant.role == Role.RESIDENT and kind in ("unit", "entrance", "resident", "ownership", "owner"):
+        return _resident_self_filter(kind, user, grant)
+
+    if kind == "area":
+        if grant.area_id:
+            return under("path", grant.area.path)
+        if grant.compound_id:
+            return Q(id=grant.compound.community_id) | Q(compound_links__compound_id=grant.compound_id)
+        return Q(level__in=[Area.Level.COUNTY, Area.Level.TOWN])
+
+    if kind == "organisation":
+        if grant.organisation_id:
+            # A liaison sees every member unit (the county's public bodies) but acts on its own.
+            return Q(id=grant.organisation_id) | Q(kind=Organisation.Kind.MEMBER_UNIT)
+        member_units = Q(kind=Organisation.Kind.MEMBER_UNIT)
+        if grant.compound_id:
+            return (
+                member_units
+                | Q(compound_id=grant.compound_id)
+                | Q(covered_compounds__id=grant.compound_id)
+                | Q(covered_buildings__compound_id=grant.compound_id)
+            )
+        return member_units | under("area__path", grant.area.path)
+
+    if kind == "membership":
+        orgs = _node_filter("organisation", grant, user)
+        if orgs is None:
+            return None
+        if grant.organisation_id:
+            return Q(organisation_id=grant.organisation_id)
+        return Q(organisation__in=Organisation.objects.filter(orgs).values("id"))
+
+    if kind == "person":
+        if grant.organisation_id:
+            return Q(memberships__organisation_id=grant.organisation_id)
+        orgs = _node_filter("organisation", grant, user)
+        in_orgs = Q(
+            id__in=Membership.objects.filter(organisation__in=Organisation.objects.filter(orgs)).values(
+                "person_id"
+            )
+        )
+        if grant.area_id:
+            return in_orgs | under("home_area__path", grant.area.path)
+        return in_orgs
+
+    if kind == "audit":
+        if grant.area_id:
+            return under("area_path", grant.area.path)
+        return None
+
+    if kind == "rolegrant":
+        if grant.area_id:
+            return under("area__path", grant.area.path) | Q(
+                compound__in=Compound.objects.filter(_compounds_under_area(grant.area)).values("id")
+            )
+        return Q(user=user)
+
+    compounds = _compound_ids_for(grant)
+    if compounds is None:
+        return None
+    if kind == "owner":
+        units = Unit.objects.filter(compound__in=Compound.objects.filter(compounds).values("id"))
+        return Q(id__in=Ownership.objects.filter(unit__in=units.values("id")).values("owner_id"))
+    lookup = _COMPOUND_LOOKUP[kind]
+    if lookup == "id":
+        return compounds
+    return Q(**{f"{lookup}__in": Compound.objects.filter(compounds).values("id")})
+
+
+def _kind_name(kind: str | type[Model]) -> str:
+    if isinstance(kind, str):
+        if kind not in KINDS:
+            raise ValueError(f"unknown object kind {kind!r}")
+        return kind
+    return KIND_OF_MODEL[kind]
+
+
+def scope(user: Any, kind: str | type[Model], action: str = VIEW) -> QuerySet:
+    """Objects of ``kind`` that ``user`` may perform ``action`` on, as a queryset.
+
+    Anonymous users get nothing; superusers get everything; everyone else gets the union of
+    what each of their role grants reaches.
+    """
+    name = _kind_name(kind)
+    model = KINDS[name]
+    manager = model._default_manager
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
+        return manager.none()
+    if user.is_superuser:
+        return manager.all()
+    combined: Q | None = None
+    for grant in active_grants(user):
+        if not allows(grant.role, name, action):
+            continue
+        if grant.role == Role.UNIT_LIAISON and name in ("organisation", "membership") and action != VIEW:
+            node = (
+                Q(id=grant.organisation_id)
+                if name == "organisation"
+                else Q(organisation_id=grant.organisation_id)
+            )
+        else:
+            node = _node_filter(name, grant, user)
+        if node is None:
+            continue
+        combined = node if combined is None else combined | node
+    if combined is None:
+        return manager.none()
+    qs = manager.filter(combined)
+    # Filters through to-many relations can repeat rows; keep a distinct, id-ordered set.
+    if name in ("organisation", "owner", "entrance", "area", "person"):
+        qs = manager.filter(pk__in=qs.values("pk"))
+    return qs
+
+
+def can(user: Any, action: str, obj: Model) -> bool:
+    """May ``user`` perform ``action`` on ``obj``?"""
+    return scope(user, type(obj), action).filter(pk=obj.pk).exists()
+
+
+def require(user: Any, action: str, obj: Model) -> None:
+    """Raise PermissionDenied unless ``can(user, action, obj)``."""
+    if not can(user, action, obj):
+        raise PermissionDenied
+
+
+def has_any(user: Any, kind: str | type[Model], action: str = VIEW) -> bool:
+    """Whether any grant of the user allows ``action`` on ``kind`` at all (for menus)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    name = _kind_name(kind)
+    return any(allows(grant.role, name, action) for grant in active_grants(user))
+
+
+def get_or_404(user: Any, kind: str | type[Model], action: str = VIEW, **lookup: Any) -> Any:
+    """Fetch one object through the policy: 404 when it does not exist, 403 when out of scope."""
+    name = _kind_name(kind)
+    model = KINDS[name]
+    try:
+        obj = model._default_manager.get(**lookup)
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        raise Http404 from None
+    if scope(user, name, VIEW).filter(pk=obj.pk).exists() and (action == VIEW or can(user, action, obj)):
+        return obj
+    raise PermissionDenied
+
+
+def scoped_areas(user: Any) -> QuerySet[Area]:
+    return scope(user, "area", VIEW)
+
+
+def area_roots(user: Any) -> list[Area]:
+    """The highest areas the user's grants reach (for default filters and dashboards)."""
+    if getattr(user, "is_superuser", False):
+        return list(Area.objects.filter(parent__isnull=True))
+    roots: list[Area] = []
+    for grant in active_grants(user):
+        if grant.area_id:
+            roots.append(grant.area)
+        elif grant.compound_id:
+            roots.append(grant.compound.community)
+    roots.sort(key=lambda a: a.path)
+    kept: list[Area] = []
+    for area in roots:
+        if not any(area.path.startswith(k.path) for k in kept):
+            kept.append(area)
+    return kept
