@@ -19,6 +19,7 @@ from django.db import transaction
 
 from gongzhi.core.audit import record_change
 from gongzhi.demo import county as C
+from gongzhi.housing.identity import owner_identity_key as identity_key
 from gongzhi.housing.models import (
     Building,
     Compound,
@@ -50,11 +51,6 @@ DEMO_LOGINS = [
     ("volunteer", Role.VOLUNTEER, "育才新村"),
     ("resident", Role.RESIDENT, "育才新村 1幢"),
 ]
-
-
-def identity_key(kind: str, name: str, phone: str, scope: str = "") -> str:
-    """Stable key of an owner: the same person imported twice is found again."""
-    return hashlib.sha256(f"{kind}|{name.strip()}|{phone.strip()}|{scope}".encode()).hexdigest()
 
 
 @dataclass
@@ -322,7 +318,7 @@ class Seeder:
                     name=C.DEVELOPER_NAME,
                     phone="0580-4470000",
                     is_developer=True,
-                    identity_key=identity_key("legal", C.DEVELOPER_NAME, compound.code),
+                    identity_key=identity_key("legal", C.DEVELOPER_NAME, "0580-4470000"),
                 )
             )
             developer_idx = 0
