@@ -7,9 +7,16 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("registry/", include("gongzhi.housing.urls")),
+    path("orgs/", include("gongzhi.orgs.urls")),
+    path("coverage/", include("gongzhi.coverage.urls")),
     path("", include("gongzhi.core.urls")),
 ]
 if settings.DEMO:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+handler403 = "gongzhi.core.views.permission_denied"
+handler404 = "gongzhi.core.views.page_not_found"
+handler500 = "gongzhi.core.views.server_error"

@@ -4,7 +4,24 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+
+def _nav(request: HttpRequest) -> dict[str, bool]:
+    from gongzhi.orgs import policy
+
+    user = request.user
+    return {
+        "registry": policy.has_any(user, "compound"),
+        "orgs": policy.has_any(user, "organisation"),
+        "coverage": policy.has_any(user, "channel"),
+        "audit": policy.has_any(user, "audit"),
+    }
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"DEMO": settings.DEMO, "SITE_NAME": settings.GONGZHI_NAME}
+    return {
+        "DEMO": settings.DEMO,
+        "SITE_NAME": settings.GONGZHI_NAME,
+        "nav": SimpleLazyObject(lambda: _nav(request)),
+    }

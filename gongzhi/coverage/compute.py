@@ -54,6 +54,18 @@ class CoverageReport:
     def rows(self) -> list[tuple[Area, Tally]]:
         return [(self.areas[p], t) for p, t in sorted(self.tallies.items()) if p in self.areas]
 
+    def rows_below(self, levels: int = 2) -> list[tuple[Area, Tally, list[tuple[str, int]]]]:
+        """Rows from the top area down ``levels`` levels, each with its labelled shortfalls."""
+        rows = self.rows
+        if not rows:
+            return []
+        top = self.area.depth if self.area is not None else min(a.depth for a, _t in rows)
+        return [
+            (a, t, [(LACK_LABELS[k](), n) for k, n in t.lacking.items() if n])
+            for a, t in rows
+            if a.depth <= top + levels
+        ]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "area": None

@@ -363,6 +363,22 @@ def get_or_404(user: Any, kind: str | type[Model], action: str = VIEW, **lookup:
     raise PermissionDenied
 
 
+def can_within(user: Any, kind: str, action: str, compound: Compound) -> bool:
+    """May ``user`` perform ``action`` on objects of ``kind`` inside ``compound`` — including
+    objects not created yet (a poster to issue, a unit to import)?"""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    for grant in active_grants(user):
+        if not allows(grant.role, kind, action):
+            continue
+        covered = _compound_ids_for(grant)
+        if covered is not None and Compound.objects.filter(covered, pk=compound.pk).exists():
+            return True
+    return False
+
+
 def scoped_areas(user: Any) -> QuerySet[Area]:
     return scope(user, "area", VIEW)
 
