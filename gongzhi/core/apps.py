@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
     name = "gongzhi.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from gongzhi.core import signals  # noqa: F401 - connects the receivers

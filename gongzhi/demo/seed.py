@@ -311,16 +311,19 @@ class Seeder:
         owners: list[Owner] = []
         links: list[tuple[int, int]] = []  # (unit index, owner index)
         developer_idx = None
+        developer: Owner | None = None
         if base_name == C.DEVELOPER_COMPOUND:
-            owners.append(
-                Owner(
-                    kind=Owner.Kind.LEGAL,
-                    name=C.DEVELOPER_NAME,
-                    phone="0580-4470000",
-                    is_developer=True,
-                    identity_key=identity_key("legal", C.DEVELOPER_NAME, "0580-4470000"),
-                )
+            # One developer holds unsold flats in every copy of this compound: one owner row.
+            developer, _created = Owner.objects.get_or_create(
+                identity_key=identity_key("legal", C.DEVELOPER_NAME, "0580-4470000"),
+                defaults={
+                    "kind": Owner.Kind.LEGAL,
+                    "name": C.DEVELOPER_NAME,
+                    "phone": "0580-4470000",
+                    "is_developer": True,
+                },
             )
+            owners.append(developer)
             developer_idx = 0
         for i in range(len(units)):
             if developer_idx is not None and i % 9 == 4:
@@ -338,7 +341,7 @@ class Seeder:
                     Owner(name=name2, phone=phone2, identity_key=identity_key("natural", name2, phone2))
                 )
                 links.append((i, len(owners) - 1))
-        Owner.objects.bulk_create(owners, batch_size=2000)
+        Owner.objects.bulk_create([o for o in owners if o.pk is None], batch_size=2000)
         Ownership.objects.bulk_create(
             [Ownership(unit=units[u], owner=owners[o]) for u, o in links], batch_size=2000
         )

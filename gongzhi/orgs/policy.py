@@ -121,7 +121,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
         _grant(("organisation",), (VIEW,)),
     ),
     Role.RESIDENT: _merge(
-        _grant(("compound", "building", "channel"), (VIEW,)),
+        _grant(("area", "compound", "building", "channel"), (VIEW,)),
         _grant(("unit", "entrance", "ownership", "resident", "owner"), (VIEW,)),
         _grant(("resident",), (CHANGE,)),
         _grant(("organisation",), (VIEW,)),
@@ -213,7 +213,33 @@ def _resident_self_filter(kind: str, user: Any, grant: RoleGrant) -> Q:
     return Q(pk__in=[])
 
 
-def _node_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
+def _orgs_filter(grant: RoleGrant, action: str) -> Q:
+    """Q over Organisation for a grant. Member units — the county's public bodies — are
+    visible to every role, but only a unit's own liaison acts on one."""
+    member_units = Q(kind=Organisation.Kind.MEMBER_UNIT) if action == VIEW else Q(pk__in=[])
+    if grant.organisation_id:
+        return Q(id=grant.organisation_id) | member_units
+    compounds = Compound.objects.filter(_compound_ids_for(grant) or Q(pk__in=[])).values("id")
+    of_compounds = (
+        Q(compound__in=compounds)
+        | Q(covered_compounds__in=compounds)
+        | Q(covered_buildings__compound__in=compounds)
+    )
+    if grant.compound_id:
+        return member_units | of_compounds
+    return member_units | of_compounds | under("area__path", grant.area.path)
+
+
+def _member_orgs(grant: RoleGrant, action: str) -> QuerySet[Organisation]:
+    """Organisations whose members a grant reaches: its own orgs, plus the member units'
+    liaisons for area staff, who coordinate with them (view only)."""
+    orgs = _orgs_filter(grant, action)
+    if grant.compound_id:
+        orgs &= ~Q(kind=Organisation.Kind.MEMBER_UNIT)
+    return Organisation.objects.filter(orgs).values("id")
+
+
+def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> Q | None:
     """Q over ``kind`` for the objects below the grant's node; None when nothing is."""
     if grant.role == Role.RESIDENT and kind in ("unit", "entrance", "resident", "ownership", "owner"):
         return _resident_self_filter(kind, user, grant)
@@ -226,35 +252,18 @@ def _node_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
         return Q(level__in=[Area.Level.COUNTY, Area.Level.TOWN])
 
     if kind == "organisation":
-        if grant.organisation_id:
-            # A liaison sees every member unit (the county's public bodies) but acts on its own.
-            return Q(id=grant.organisation_id) | Q(kind=Organisation.Kind.MEMBER_UNIT)
-        member_units = Q(kind=Organisation.Kind.MEMBER_UNIT)
-        if grant.compound_id:
-            return (
-                member_units
-                | Q(compound_id=grant.compound_id)
-                | Q(covered_compounds__id=grant.compound_id)
-                | Q(covered_buildings__compound_id=grant.compound_id)
-            )
-        return member_units | under("area__path", grant.area.path)
+        return _orgs_filter(grant, action)
 
     if kind == "membership":
-        orgs = _node_filter("organisation", grant, user)
-        if orgs is None:
-            return None
         if grant.organisation_id:
             return Q(organisation_id=grant.organisation_id)
-        return Q(organisation__in=Organisation.objects.filter(orgs).values("id"))
+        return Q(organisation__in=_member_orgs(grant, action))
 
     if kind == "person":
         if grant.organisation_id:
             return Q(memberships__organisation_id=grant.organisation_id)
-        orgs = _node_filter("organisation", grant, user)
         in_orgs = Q(
-            id__in=Membership.objects.filter(organisation__in=Organisation.objects.filter(orgs)).values(
-                "person_id"
-            )
+            id__in=Membership.objects.filter(organisation__in=_member_orgs(grant, action)).values("person_id")
         )
         if grant.area_id:
             return in_orgs | under("home_area__path", grant.area.path)
@@ -262,13 +271,18 @@ def _node_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
 
     if kind == "audit":
         if grant.area_id:
+            if grant.area.level == Area.Level.COUNTY:
+                # Sign-ins and county-wide exports carry no area: the county sees them too.
+                return under("area_path", grant.area.path) | Q(area_path="")
             return under("area_path", grant.area.path)
         return None
 
     if kind == "rolegrant":
         if grant.area_id:
-            return under("area__path", grant.area.path) | Q(
-                compound__in=Compound.objects.filter(_compounds_under_area(grant.area)).values("id")
+            return (
+                under("area__path", grant.area.path)
+                | Q(compound__in=Compound.objects.filter(_compounds_under_area(grant.area)).values("id"))
+                | under("organisation__area__path", grant.area.path)
             )
         return Q(user=user)
 
@@ -309,14 +323,7 @@ def scope(user: Any, kind: str | type[Model], action: str = VIEW) -> QuerySet:
     for grant in active_grants(user):
         if not allows(grant.role, name, action):
             continue
-        if grant.role == Role.UNIT_LIAISON and name in ("organisation", "membership") and action != VIEW:
-            node = (
-                Q(id=grant.organisation_id)
-                if name == "organisation"
-                else Q(organisation_id=grant.organisation_id)
-            )
-        else:
-            node = _node_filter(name, grant, user)
+        node = _node_filter(name, grant, user, action)
         if node is None:
             continue
         combined = node if combined is None else combined | node

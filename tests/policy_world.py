@@ -1,0 +1,271 @@
+"""A small explicit county for the permission-policy tests, built without the demo seed.
+
+The tree::
+
+    county
+    ├── town A
+    │   ├── community A1 ── grid g1 ── compound X
+    │   │                └─ grid g2 ── compound Y
+    │   └── community A2 ── grid gZ ── compound Z
+    └── town B
+        └── community B1 ── grid gW ── compound W
+
+Each compound has a building, an entrance, two units (u1, u2), one owner per unit, a
+household of two in u1 and of one in u2, a hotline channel, a joint branch and an owners'
+committee with one member each. Two member units, "power" and "water", sit on the county
+with one liaison each. One user per role, plus a superuser, a user with no grants and an
+inactive county administrator.
+
+Every object carries a readable label (``X.u1.r1``, ``power.m``, ``townA``) so that a
+failing policy test names the rows it got wrong instead of printing primary keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Model
+
+from gongzhi.core.models import AuditEvent
+from gongzhi.housing.identity import owner_identity_key
+from gongzhi.housing.models import (
+    Building,
+    Compound,
+    CompoundGrid,
+    Entrance,
+    Owner,
+    Ownership,
+    Resident,
+    ServiceChannel,
+    Unit,
+)
+from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant
+
+COMPOUNDS = ("X", "Y", "Z", "W")
+
+# Users named after what they are; the role users hold exactly one grant each.
+ROLE_USERS = (
+    "county_admin",
+    "town_staff",
+    "community_staff",
+    "grid_worker",
+    "branch_secretary",
+    "committee_member",
+    "unit_liaison",
+    "volunteer",
+    "resident",
+)
+OTHER_USERS = ("superuser", "no_grant", "inactive_admin")
+
+
+@dataclass(repr=False)
+class World:
+    # kind (policy name) -> label -> object
+    objects: dict[str, dict[str, Model]] = field(default_factory=dict)
+    # kind -> label -> the compound ("X", …) the object belongs to, None for none
+    compound_of: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    # area-like labels -> materialized path (areas, audit events, area role grants)
+    path_of: dict[str, dict[str, str]] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, kind: str, label: str, obj: Model, *, compound: str | None = None, path: str = "") -> Model:
+        assert label not in self.objects.setdefault(kind, {}), f"duplicate label {kind}:{label}"
+        self.objects[kind][label] = obj
+        self.compound_of.setdefault(kind, {})[label] = compound
+        self.path_of.setdefault(kind, {})[label] = path
+        return obj
+
+    def get(self, kind: str, label: str) -> Any:
+        return self.objects[kind][label]
+
+    def labels(self, kind: str) -> set[str]:
+        return set(self.objects.get(kind, {}))
+
+    def pks(self, kind: str) -> list[Any]:
+        return [obj.pk for obj in self.objects.get(kind, {}).values()]
+
+    def label_of(self, kind: str, pk: Any) -> str:
+        for label, obj in self.objects[kind].items():
+            if obj.pk == pk:
+                return label
+        raise KeyError(pk)
+
+    def in_compounds(self, kind: str, compounds: set[str] | frozenset[str]) -> set[str]:
+        """Labels of ``kind`` that belong to one of ``compounds``."""
+        return {label for label, c in self.compound_of.get(kind, {}).items() if c in compounds}
+
+    def under(self, kind: str, path: str) -> set[str]:
+        """Labels of ``kind`` whose path lies at or below ``path`` (empty paths never do)."""
+        return {label for label, p in self.path_of.get(kind, {}).items() if p and p.startswith(path)}
+
+    def area(self, label: str) -> Area:
+        return self.objects["area"][label]  # type: ignore[return-value]
+
+
+def build_world() -> World:
+    """Create the world in the current database transaction and return its index."""
+    w = World()
+    User = get_user_model()
+
+    def area(label: str, code: str, level: str, parent: Area | None) -> Area:
+        path = (parent.path if parent else "/") + code + "/"
+        obj = Area.objects.create(
+            code=code,
+            name=label,
+            level=level,
+            parent=parent,
+            path=path,
+            depth=0 if parent is None else parent.depth + 1,
+        )
+        w.add("area", label, obj, path=path)
+        return obj
+
+    county = area("county", "PWCTY", Area.Level.COUNTY, None)
+    town_a = area("townA", "PWTA", Area.Level.TOWN, county)
+    town_b = area("townB", "PWTB", Area.Level.TOWN, county)
+    a1 = area("A1", "PWA1", Area.Level.COMMUNITY, town_a)
+    a2 = area("A2", "PWA2", Area.Level.COMMUNITY, town_a)
+    b1 = area("B1", "PWB1", Area.Level.COMMUNITY, town_b)
+    grids = {
+        "X": area("g1", "PWG1", Area.Level.GRID, a1),
+        "Y": area("g2", "PWG2", Area.Level.GRID, a1),
+        "Z": area("gZ", "PWGZ", Area.Level.GRID, a2),
+        "W": area("gW", "PWGW", Area.Level.GRID, b1),
+    }
+    communities = {"X": a1, "Y": a1, "Z": a2, "W": b1}
+
+    def audit(label: str, path: str, kind: str = AuditEvent.Kind.CHANGE) -> None:
+        event = AuditEvent.objects.create(
+            actor_label="system", kind=kind, action=f"test.{label}", object_repr=label, area_path=path
+        )
+        w.add("audit", label, event, path=path)
+
+    audit("county.audit", county.path)
+    audit("townA.audit", town_a.path)
+    audit("townB.audit", town_b.path)
+    audit("g1.audit", grids["X"].path)
+    # Sign-ins and some exports concern no object and carry no area path.
+    audit("signin.audit", "", AuditEvent.Kind.LOGIN)
+
+    phone = iter(range(13900000001, 13900009999))
+
+    def person(label: str, home: Area | None, compound: str | None) -> Person:
+        obj = Person.objects.create(name=label, phone=str(next(phone)), home_area=home)
+        w.add("person", label, obj, compound=compound)
+        return obj
+
+    def member(org_label: str, org: Organisation, who: Person, role: str, compound: str | None) -> None:
+        m = Membership.objects.create(organisation=org, person=who, role=role)
+        w.add("membership", f"{org_label}.m", m, compound=compound)
+
+    for c in COMPOUNDS:
+        community, grid = communities[c], grids[c]
+        compound = Compound.objects.create(code=f"PW{c}", name=f"compound {c}", community=community)
+        CompoundGrid.objects.create(compound=compound, grid=grid)
+        w.add("compound", c, compound, compound=c)
+        building = Building.objects.create(compound=compound, number="1", floors=6, grid=grid)
+        w.add("building", f"{c}.b1", building, compound=c)
+        entrance = Entrance.objects.create(building=building, number="1")
+        w.add("entrance", f"{c}.e1", entrance, compound=c)
+        household_sizes = {"u1": 2, "u2": 1}
+        for u, size in household_sizes.items():
+            unit = Unit.objects.create(
+                compound=compound,
+                building=building,
+                entrance=entrance,
+                number=f"10{u[-1]}",
+                floor=1,
+                area_m2=Decimal("88.50"),
+                area_source=Unit.AreaSource.REGISTER,
+            )
+            w.add("unit", f"{c}.{u}", unit, compound=c)
+            owner_phone = str(next(phone))
+            owner = Owner.objects.create(
+                name=f"owner {c}.{u}",
+                phone=owner_phone,
+                identity_key=owner_identity_key(Owner.Kind.NATURAL, f"owner {c}.{u}", owner_phone),
+            )
+            w.add("owner", f"{c}.{u}.owner", owner, compound=c)
+            w.add("ownership", f"{c}.{u}.own", Ownership.objects.create(unit=unit, owner=owner), compound=c)
+            for r in range(1, size + 1):
+                resident = Resident.objects.create(
+                    unit=unit,
+                    name=f"resident {c}.{u}.r{r}",
+                    phone=str(next(phone)),
+                    tenure=Resident.Tenure.OWNER if r == 1 else Resident.Tenure.FAMILY,
+                    is_household_head=r == 1,
+                )
+                w.add("resident", f"{c}.{u}.r{r}", resident, compound=c)
+        channel = ServiceChannel.objects.create(
+            compound=compound, kind=ServiceChannel.Kind.HOTLINE, detail="12345"
+        )
+        w.add("channel", f"{c}.hotline", channel, compound=c)
+
+        branch = Organisation.objects.create(
+            kind=Organisation.Kind.JOINT_BRANCH,
+            name=f"joint branch {c}",
+            code=f"PWJB{c}",
+            area=community,
+            compound=compound,
+        )
+        branch.covered_compounds.add(compound)
+        w.add("organisation", f"{c}.branch", branch, compound=c)
+        member(f"{c}.branch", branch, person(f"{c}.branch.p", community, c), Membership.Role.SECRETARY, c)
+        committee = Organisation.objects.create(
+            kind=Organisation.Kind.OWNERS_COMMITTEE,
+            name=f"owners' committee {c}",
+            code=f"PWOC{c}",
+            area=community,
+            compound=compound,
+        )
+        w.add("organisation", f"{c}.committee", committee, compound=c)
+        member(
+            f"{c}.committee", committee, person(f"{c}.committee.p", community, c), Membership.Role.CHAIR, c
+        )
+        audit(f"{c}.audit", compound.area_path)
+
+    for name in ("power", "water"):
+        unit_org = Organisation.objects.create(
+            kind=Organisation.Kind.MEMBER_UNIT, name=f"{name} company", code=f"PWMU{name}", area=county
+        )
+        w.add("organisation", name, unit_org)
+        member(name, unit_org, person(f"{name}.p", None, None), Membership.Role.LIAISON, None)
+
+    def user(username: str, **extra: Any) -> Any:
+        u = User.objects.create_user(username=f"pw_{username}", password="x", **extra)  # noqa: S106
+        w.users[username] = u
+        return u
+
+    def grant(label: str, who: Any, role: str, *, on: Model) -> None:
+        node = {Area: "area", Compound: "compound", Organisation: "organisation"}[type(on)]
+        g = RoleGrant.objects.create(user=who, role=role, **{node: on})
+        compound = next((c for c, obj in w.objects["compound"].items() if obj is on), None)
+        path = on.path if isinstance(on, Area) else on.area_path if isinstance(on, Compound) else ""
+        w.add("rolegrant", label, g, compound=compound, path=path)
+
+    x = w.get("compound", "X")
+    nodes: dict[str, Model] = {
+        "county_admin": county,
+        "town_staff": town_a,
+        "community_staff": a1,
+        "grid_worker": grids["X"],
+        "branch_secretary": x,
+        "committee_member": x,
+        "unit_liaison": w.get("organisation", "power"),
+        "volunteer": x,
+        "resident": x,
+    }
+    for role in ROLE_USERS:
+        grant(f"{role}@grant", user(role), Role(role), on=nodes[role])
+    user("superuser", is_superuser=True, is_staff=True)
+    user("no_grant")
+    grant("inactive_admin@grant", user("inactive_admin", is_active=False), Role.COUNTY_ADMIN, on=county)
+
+    # The resident user is one member of household X.u1, and of nothing else.
+    home = w.get("resident", "X.u1.r1")
+    home.user = w.users["resident"]
+    home.save(update_fields=["user"])
+    return w
