@@ -12,6 +12,7 @@ import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -236,7 +237,7 @@ class Seeder:
         compound = Compound.objects.create(
             code=f"C{community.code}{j:02d}",
             name=base_name + suffix,
-            address=f"{community.parent.name}{base_name}",
+            address=f"{community.parent.name if community.parent else ''}{base_name}",
             year_built=year,
             unmanaged=unmanaged,
             open=unmanaged,
@@ -527,7 +528,7 @@ class Seeder:
         grid = Area.objects.get(code=f"{community.code}01")
         yucai = Compound.objects.get(name="育才新村")
         power = self.member_units["国网岱山县供电公司"]
-        nodes = {
+        nodes: dict[str, dict[str, Any]] = {
             Role.COUNTY_ADMIN: {"area": self.county},
             Role.TOWN_STAFF: {"area": town},
             Role.COMMUNITY_STAFF: {"area": community},

@@ -32,7 +32,7 @@ class Compound(models.Model):
         on_delete=models.PROTECT,
         limit_choices_to={"level": Area.Level.COMMUNITY},
     )
-    grids = models.ManyToManyField(
+    grids: models.ManyToManyField[Area, CompoundGrid] = models.ManyToManyField(
         Area, verbose_name=_("grids"), through="CompoundGrid", related_name="grid_compounds", blank=True
     )
     # Copy of community.path, kept by the actions that set the community: one indexed prefix

@@ -9,8 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -271,7 +273,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
         else:
             result = import_registry(
                 upload,
-                filename=upload.name,
+                filename=upload.name or "upload",
                 actor=request.user,
                 request=request,
                 dry_run=bool(request.POST.get("dry_run")),
@@ -327,7 +329,7 @@ def import_errors(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export_view(request: HttpRequest, kind: str) -> HttpResponse:
+def export_view(request: HttpRequest, kind: str) -> HttpResponseBase:
     """Stream a registry list as .xlsx through the policy's export scope; logged."""
     import tempfile
 
@@ -353,5 +355,5 @@ def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

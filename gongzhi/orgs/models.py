@@ -117,7 +117,7 @@ class Person(models.Model):
         return mask_phone(self.phone)
 
     def audit_area_path(self) -> str:
-        return self.home_area.path if self.home_area_id else ""
+        return self.home_area.path if self.home_area is not None else ""
 
 
 class Organisation(models.Model):
@@ -305,8 +305,8 @@ class RoleGrant(models.Model):
         return self.area or self.compound or self.organisation  # type: ignore[return-value]
 
     def audit_area_path(self) -> str:
-        if self.area_id:
+        if self.area is not None:
             return self.area.path
-        if self.compound_id:
+        if self.compound is not None:
             return self.compound.area_path
-        return self.organisation.area.path
+        return self.organisation.area.path if self.organisation is not None else ""

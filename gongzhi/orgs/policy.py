@@ -177,7 +177,7 @@ def _compound_ids_for(grant: RoleGrant) -> Q | None:
     """Q over Compound for the compounds a grant covers (None: none at all)."""
     if grant.compound_id:
         return Q(id=grant.compound_id)
-    if grant.area_id:
+    if grant.area is not None:
         return _compounds_under_area(grant.area)
     return None
 
@@ -197,7 +197,7 @@ _COMPOUND_LOOKUP = {
 def _resident_self_filter(kind: str, user: Any, grant: RoleGrant) -> Q:
     """A resident sees only their own household and the units they live in or own."""
     unit_ids = list(
-        Unit.objects.filter(compound_id=grant.compound_id)
+        Unit.objects.filter(compound=grant.compound)
         .filter(Q(residents__user=user, residents__moved_out__isnull=True) | Q(ownerships__owner__user=user))
         .values_list("id", flat=True)
         .distinct()
@@ -225,12 +225,12 @@ def _orgs_filter(grant: RoleGrant, action: str) -> Q:
         | Q(covered_compounds__in=compounds)
         | Q(covered_buildings__compound__in=compounds)
     )
-    if grant.compound_id:
+    if grant.area is None:
         return member_units | of_compounds
     return member_units | of_compounds | under("area__path", grant.area.path)
 
 
-def _member_orgs(grant: RoleGrant, action: str) -> QuerySet[Organisation]:
+def _member_orgs(grant: RoleGrant, action: str) -> QuerySet[Any, Any]:
     """Organisations whose members a grant reaches: its own orgs, plus the member units'
     liaisons for area staff, who coordinate with them (view only)."""
     orgs = _orgs_filter(grant, action)
@@ -245,10 +245,10 @@ def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> 
         return _resident_self_filter(kind, user, grant)
 
     if kind == "area":
-        if grant.area_id:
+        if grant.area is not None:
             return under("path", grant.area.path)
-        if grant.compound_id:
-            return Q(id=grant.compound.community_id) | Q(compound_links__compound_id=grant.compound_id)
+        if grant.compound is not None:
+            return Q(id=grant.compound.community_id) | Q(compound_links__compound_id=grant.compound.pk)
         return Q(level__in=[Area.Level.COUNTY, Area.Level.TOWN])
 
     if kind == "organisation":
@@ -265,12 +265,12 @@ def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> 
         in_orgs = Q(
             id__in=Membership.objects.filter(organisation__in=_member_orgs(grant, action)).values("person_id")
         )
-        if grant.area_id:
+        if grant.area is not None:
             return in_orgs | under("home_area__path", grant.area.path)
         return in_orgs
 
     if kind == "audit":
-        if grant.area_id:
+        if grant.area is not None:
             if grant.area.level == Area.Level.COUNTY:
                 # Sign-ins and county-wide exports carry no area: the county sees them too.
                 return under("area_path", grant.area.path) | Q(area_path="")
@@ -278,7 +278,7 @@ def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> 
         return None
 
     if kind == "rolegrant":
-        if grant.area_id:
+        if grant.area is not None:
             return (
                 under("area__path", grant.area.path)
                 | Q(compound__in=Compound.objects.filter(_compounds_under_area(grant.area)).values("id"))
@@ -396,9 +396,9 @@ def area_roots(user: Any) -> list[Area]:
         return list(Area.objects.filter(parent__isnull=True))
     roots: list[Area] = []
     for grant in active_grants(user):
-        if grant.area_id:
+        if grant.area is not None:
             roots.append(grant.area)
-        elif grant.compound_id:
+        elif grant.compound is not None:
             roots.append(grant.compound.community)
     roots.sort(key=lambda a: a.path)
     kept: list[Area] = []
