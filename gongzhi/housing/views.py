@@ -22,7 +22,7 @@ from gongzhi.coverage.compute import compute_coverage
 from gongzhi.housing import actions
 from gongzhi.housing.models import Compound, Owner, Ownership, Resident
 from gongzhi.orgs import policy
-from gongzhi.orgs.models import Area, Membership, Organisation, Role, RoleGrant
+from gongzhi.orgs.models import Area, Membership, Organisation, Role, RoleGrant, membership_rank
 
 
 def _area_filter(request: HttpRequest) -> Area | None:
@@ -89,7 +89,11 @@ def _branches_of(compound: Compound) -> QuerySet[Organisation]:
 def committee_overlap(compound: Compound) -> tuple[list[Organisation], Organisation | None, list[Any]]:
     """The branches and committee of a compound and the people active in both — the overlap
     ("交叉任职") that red-property evaluations look for."""
-    active = Membership.objects.filter(left_on__isnull=True).select_related("person")
+    active = (
+        Membership.objects.filter(left_on__isnull=True)
+        .select_related("person")
+        .order_by(membership_rank(), "id")
+    )
     branches = list(_branches_of(compound).prefetch_related(Prefetch("memberships", queryset=active)))
     committee = (
         Organisation.objects.filter(

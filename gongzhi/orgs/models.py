@@ -199,6 +199,9 @@ class Membership(models.Model):
         LIAISON = "liaison", _("Liaison")
         LEADER = "leader", _("Team leader")
 
+    # Leaders first when listing the members of a body.
+    RANK = ["secretary", "chair", "deputy_secretary", "vice_chair", "liaison", "leader", "member"]
+
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), related_name="memberships", on_delete=models.CASCADE
     )
@@ -224,6 +227,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.organisation} ({self.get_role_display()})"
+
+
+def membership_rank() -> models.Case:
+    """An ordering expression that lists secretaries and chairs before plain members."""
+    return models.Case(
+        *[models.When(role=role, then=models.Value(i)) for i, role in enumerate(Membership.RANK)],
+        default=models.Value(len(Membership.RANK)),
+    )
 
 
 class Role(models.TextChoices):

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from gongzhi.core.pagination import keyset_page
 from gongzhi.orgs import policy
-from gongzhi.orgs.models import Organisation
+from gongzhi.orgs.models import Organisation, membership_rank
 
 
 @login_required
@@ -47,7 +47,7 @@ def org_detail(request: HttpRequest, code: str) -> HttpResponse:
         policy.scope(request.user, "membership")
         .filter(organisation=org, left_on__isnull=True)
         .select_related("person")
-        .order_by("role", "id")
+        .order_by(membership_rank(), "id")
     )
     return render(
         request,

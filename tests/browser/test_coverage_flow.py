@@ -38,3 +38,25 @@ def test_a_wrong_password_is_refused_without_signing_in(seeded_live_server, phon
     page.click("button[type=submit]")
     assert page.url.startswith(seeded_live_server.url + "/login/")
     assert page.locator("[role=alert]").count() == 1
+
+
+def test_a_branch_secretary_opens_their_compound_from_home(seeded_live_server, phone_page):
+    page = phone_page
+    sign_in(page, seeded_live_server.url, "branch")
+    page.click("main a:has-text('育才新村')")
+    page.wait_for_url("**/registry/compounds/**")
+    assert "育才新村" in page.locator("h1").inner_text()
+    assert page.locator("h3:has-text('同时在支部和业委会任职')").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "compound-phone")
+
+
+def test_english_can_be_chosen_from_the_page(seeded_live_server, phone_page):
+    page = phone_page
+    sign_in(page, seeded_live_server.url, "community")
+    page.select_option("select[name=language]", "en")
+    page.wait_for_load_state("load")
+    assert "Hello, community" in page.locator("h1").inner_text()
+    page.select_option("select[name=language]", "zh-hans")
+    page.wait_for_load_state("load")
+    assert "community" in page.locator("h1").inner_text() and "Hello" not in page.locator("h1").inner_text()
