@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -71,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["counts"] = {
             "compounds": compounds.filter(unmanaged=True).count(),
             "units": policy.scope(user, "unit").count(),
-            "residents": policy.scope(user, "resident").count(),
+            "households": compounds.aggregate(n=Sum("households_count"))["n"] or 0,
         }
     compound_grants = [g for g in policy.active_grants(user) if g.compound_id]
     if compound_grants:

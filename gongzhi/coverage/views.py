@@ -14,11 +14,22 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.coverage.compute import LACK_LABELS, compute_coverage
+from gongzhi.coverage.compute import LACK_LABELS, CoverageReport, compute_coverage
 from gongzhi.housing.actions import issue_qr_poster
 from gongzhi.housing.models import Building, Compound, ServiceChannel
 from gongzhi.orgs import policy
 from gongzhi.orgs.models import Area
+
+# A phone page cannot carry thousands of rows; narrow by area or by what is lacking.
+MAX_GAPS_SHOWN = 300
+
+
+def area_rows(report: CoverageReport) -> list:
+    """Two levels below the chosen area, or one when two would flood a phone screen."""
+    rows = report.rows_below(2)
+    if len(rows) > MAX_GAPS_SHOWN // 2:
+        rows = report.rows_below(1)
+    return rows[:MAX_GAPS_SHOWN]
 
 
 def _area(request: HttpRequest) -> Area | None:
@@ -40,14 +51,16 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     report = compute_coverage(policy.scope(request.user, "compound"), area)
     lack = request.GET.get("lacks") or ""
     gaps = [g for g in report.gaps if not lack or lack in g.lacks]
+    shown = gaps[:MAX_GAPS_SHOWN]
     return render(
         request,
         "coverage/coverage.html",
         {
             "report": report,
-            "rows": report.rows_below(2),
+            "rows": area_rows(report),
             "area": area,
-            "gaps": gaps,
+            "gaps": shown,
+            "gap_count": len(gaps),
             "lack": lack,
             "lack_choices": [(key, label()) for key, label in LACK_LABELS.items()],
             "can_issue": policy.has_any(request.user, "channel", policy.CHANGE),

@@ -161,6 +161,8 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["entrance", "number"], name="unit_number_unique"),
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="unit_area_positive"),
         ]
+        # Staff search a room number across their whole area ("who lives in 301?").
+        indexes = [models.Index(fields=["number"], name="unit_number_idx")]
 
     def __str__(self) -> str:
         return f"{self.building.number}-{self.entrance.number}-{self.number}"

@@ -58,11 +58,22 @@ def compound_list(request: HttpRequest) -> HttpResponse:
     elif managed == "yes":
         qs = qs.filter(unmanaged=False)
     page = keyset_page(
-        qs.select_related("community").annotate(n_buildings=Count("buildings", distinct=True)),
+        qs,
         request.GET.get("after"),
         request.GET.get("size"),
+        load=lambda rows: rows.select_related("community").annotate(
+            n_buildings=Count("buildings", distinct=True)
+        ),
     )
-    areas = policy.scoped_areas(request.user).exclude(level=Area.Level.GRID).order_by("path")
+    # The filter offers the towns in scope, and the communities of the town chosen: a county
+    # has hundreds of communities, too many for one drop-down on a phone.
+    levels = [Area.Level.COUNTY, Area.Level.TOWN]
+    areas = policy.scoped_areas(request.user).filter(level__in=levels)
+    if area is not None:
+        areas = areas | policy.scoped_areas(request.user).filter(
+            Q(parent=area) | Q(pk=area.pk) | Q(pk=area.parent_id)
+        )
+    areas = areas.exclude(level=Area.Level.GRID).order_by("path")
     return render(
         request,
         "housing/compound_list.html",
@@ -189,11 +200,16 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(compound__code=compound_code)
     q = (request.GET.get("q") or "").strip()
     if q:
-        qs = qs.filter(Q(number=q) | Q(ownerships__owner__name=q)).distinct()
+        # Owners by name first (indexed), then their units: no join over every unit.
+        owned = Ownership.objects.filter(owner__in=Owner.objects.filter(name=q).values("id")).values(
+            "unit_id"
+        )
+        qs = qs.filter(Q(number=q) | Q(id__in=owned))
     page = keyset_page(
-        qs.select_related("compound", "building", "entrance"),
+        qs,
         request.GET.get("after"),
         request.GET.get("size"),
+        load=lambda rows: rows.select_related("compound", "building", "entrance"),
     )
     return render(
         request,
@@ -234,7 +250,10 @@ def owner_list(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(name__contains=q)
     page = keyset_page(
-        qs.annotate(n_units=Count("ownerships")), request.GET.get("after"), request.GET.get("size")
+        qs,
+        request.GET.get("after"),
+        request.GET.get("size"),
+        load=lambda rows: rows.annotate(n_units=Count("ownerships")),
     )
     return render(request, "housing/owner_list.html", {"page": page, "q": q})
 

@@ -22,11 +22,12 @@ def org_list(request: HttpRequest) -> HttpResponse:
     if q:
         qs = qs.filter(Q(name__contains=q) | Q(code__icontains=q))
     page = keyset_page(
-        qs.select_related("area", "compound").annotate(
-            n_members=Count("memberships", filter=Q(memberships__left_on__isnull=True))
-        ),
+        qs,
         request.GET.get("after"),
         request.GET.get("size"),
+        load=lambda rows: rows.select_related("area", "compound").annotate(
+            n_members=Count("memberships", filter=Q(memberships__left_on__isnull=True))
+        ),
     )
     return render(
         request,
