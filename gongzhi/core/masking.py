@@ -20,3 +20,13 @@ def mask_name(name: str | None) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+class MaskedPhoneMixin:
+    """For models with a ``phone`` field: ``masked_phone`` is what pages show by default."""
+
+    phone: str
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.masking import mask_phone
+from gongzhi.core.masking import MaskedPhoneMixin
 from gongzhi.orgs.models import Area
 
 
@@ -179,7 +179,7 @@ class Unit(models.Model):
         return self.compound.area_path
 
 
-class Owner(models.Model):
+class Owner(MaskedPhoneMixin, models.Model):
     class Kind(models.TextChoices):
         NATURAL = "natural", _("Natural person")
         LEGAL = "legal", _("Legal person")
@@ -211,10 +211,6 @@ class Owner(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
-
 
 class Ownership(models.Model):
     unit = models.ForeignKey(
@@ -233,7 +229,7 @@ class Ownership(models.Model):
         return f"{self.owner} · {self.unit}"
 
 
-class Resident(models.Model):
+class Resident(MaskedPhoneMixin, models.Model):
     """A person living in a unit; the residents of one unit form its household."""
 
     class Tenure(models.TextChoices):
@@ -273,10 +269,6 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
 
     def audit_area_path(self) -> str:
         return self.unit.compound.area_path

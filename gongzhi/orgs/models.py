@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.masking import mask_phone
+from gongzhi.core.masking import MaskedPhoneMixin
 
 
 class Area(models.Model):
@@ -80,7 +80,7 @@ class ServiceCategory(models.Model):
         return self.name
 
 
-class Person(models.Model):
+class Person(MaskedPhoneMixin, models.Model):
     """A natural person taking part in the mechanism: member of a branch, committee, unit…"""
 
     name = models.CharField(_("name"), max_length=60)
@@ -111,10 +111,6 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.phone)
 
     def audit_area_path(self) -> str:
         return self.home_area.path if self.home_area is not None else ""
