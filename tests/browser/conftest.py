@@ -15,7 +15,9 @@ from django.core.management import call_command
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("GONGZHI_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
+SCREENSHOTS = Path(
+    os.environ.get("GONGZHI_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots")
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,8 +34,15 @@ def browser() -> Iterator[object]:
         instance = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield instance
         instance.close()
@@ -52,7 +61,9 @@ def seeded_live_server(live_server, transactional_db):  # type: ignore[no-untype
 @pytest.fixture
 def phone_page(browser):  # type: ignore[no-untyped-def]
     """A page the size of a cheap 360-px phone, speaking Chinese."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", device_scale_factor=2
+    )
     page = context.new_page()
     yield page
     context.close()
