@@ -54,9 +54,9 @@ def test_a_branch_secretary_opens_their_compound_from_home(seeded_live_server, p
 def test_english_can_be_chosen_from_the_page(seeded_live_server, phone_page):
     page = phone_page
     sign_in(page, seeded_live_server.url, "community")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert "Hello, community" in page.locator("h1").inner_text()
-    page.select_option("select[name=language]", "zh-hans")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "zh-hans")
     assert "community" in page.locator("h1").inner_text() and "Hello" not in page.locator("h1").inner_text()
