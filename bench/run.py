@@ -434,7 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:
         report["driver_peak_rss_mb"] = own_peak_rss_mb()
         params.out.parent.mkdir(parents=True, exist_ok=True)
-        params.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        # Paths inside the repository are written relative to it, so results read the same anywhere.
+        text = json.dumps(report, ensure_ascii=False, indent=1).replace(str(ROOT) + "/", "")
+        params.out.write_text(text + "\n")
 
     for name in params.dbs:
         db = Database(name, sqlite_url() if name == "sqlite" else params.pg_url, params)
