@@ -286,9 +286,10 @@ def bench_database(db: Database, results: dict[str, Any], save: Any) -> None:
 
 
 def git_state() -> dict[str, Any]:
-    """The application code measured: commit, uncommitted files and a digest of their changes.
+    """The application code measured: commit, its code tree, and a digest of uncommitted changes.
 
-    The benchmark's own files are left out, so two states compare equal when only they differ.
+    The benchmark's own files are left out, so two states compare equal (``app_code``) when
+    only they differ, even if they were committed in between.
     """
 
     def git(*args: str) -> str:
@@ -297,10 +298,13 @@ def git_state() -> dict[str, Any]:
 
     outside = ("--", ".", ":!bench", ":!docs/performance.md")
     diff = git("diff", "HEAD", *outside) + git("status", "--porcelain", *outside)
+    digest = hashlib.sha256(diff.encode()).hexdigest()[:12]
+    trees = f"{git('rev-parse', 'HEAD:gongzhi')[:12]}+{git('rev-parse', 'HEAD:pyproject.toml')[:8]}"
     return {
         "commit": git("rev-parse", "HEAD"),
         "uncommitted_files": len(git("status", "--porcelain", *outside).splitlines()),
-        "changes_digest": hashlib.sha256(diff.encode()).hexdigest()[:12],
+        "changes_digest": digest,
+        "app_code": f"{trees}+{digest}",
     }
 
 
@@ -446,7 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         save()
     report["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     report["git_at_end"] = git_state()
-    report["code_changed_during_run"] = report["git_at_end"] != report["git"]
+    states = [report["git"], report["git_at_end"]] + [
+        db.get("git", {}) for db in report["databases"].values()
+    ]
+    report["code_changed_during_run"] = len({state.get("app_code") for state in states}) > 1
     save()
     print("\n".join(summary_lines(report)))
     print(f"results: {params.out}")
