@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "gongzhi.orgs",
     "gongzhi.housing",
     "gongzhi.coverage",
+    "gongzhi.tickets",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 GONGZHI_LOGIN_RATE = (envint("GONGZHI_LOGIN_ATTEMPTS", 10), envint("GONGZHI_LOGIN_WINDOW", 900))
 # Public base URL printed on QR posters; requests build it from the host when unset.
 GONGZHI_PUBLIC_URL = os.environ.get("GONGZHI_PUBLIC_URL", "")
+# Public intake: requests per hour per client address and per phone number.
+GONGZHI_INTAKE_RATE = (envint("GONGZHI_INTAKE_PER_IP", 20), envint("GONGZHI_INTAKE_PER_PHONE", 5), 3600)
+# Photos: largest accepted upload and how many per request or reply.
+GONGZHI_MAX_PHOTO_BYTES = envint("GONGZHI_MAX_PHOTO_BYTES", 8 * 1024 * 1024)
+GONGZHI_MAX_PHOTOS = envint("GONGZHI_MAX_PHOTOS", 4)
+# KPI weights (response, resolution, satisfaction) and the smallest sample for medians.
+GONGZHI_KPI_WEIGHTS = tuple(int(w) for w in envlist("GONGZHI_KPI_WEIGHTS", "30,35,35"))
+GONGZHI_KPI_MIN_COUNT = envint("GONGZHI_KPI_MIN_COUNT", 5)
+# Notification adapters by channel: inbox is in-app; SMS prints to the console by default.
+GONGZHI_NOTIFY_BACKENDS = {
+    "inbox": "gongzhi.tickets.notify.InboxBackend",
+    "email": "gongzhi.tickets.notify.EmailBackend",
+    "sms": os.environ.get("GONGZHI_SMS_BACKEND", "gongzhi.tickets.notify.ConsoleSmsBackend"),
+    "wechat": os.environ.get("GONGZHI_WECHAT_BACKEND", "gongzhi.tickets.notify.WeChatTemplateBackend"),
+}
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongzhi@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)

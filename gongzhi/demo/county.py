@@ -209,3 +209,65 @@ GIVEN = (
     "志国建华明伟海军平英芳兰秀美丽强军勇杰涛斌波宁霞红玲静敏燕萍洁雪"
     "琴云峰磊鹏飞亮宏荣春桂凤珍玉梅德福永祥龙渔舟岱山"
 )
+
+# Time limits: code, name, hours to sign for, hours to resolve (DOMAIN §4 defaults).
+TIME_LIMITS: list[tuple[str, str, int, int]] = [
+    ("emergency", "紧急", 1, 2),
+    ("utilities", "水电气", 4, 24),
+    ("general", "一般", 24, 7 * 24),
+    ("complex", "复杂", 48, 15 * 24),
+]
+
+# category: time limit, photo required, lead unit, co-units (county-wide default rule)
+TICKET_ROUTING: dict[str, tuple[str, bool, str, list[str]]] = {
+    "environment": ("general", False, "MU13", []),
+    "garbage": ("general", True, "MU02", ["MU13"]),
+    "greening": ("general", False, "MU12", []),
+    "stray_animals": ("general", False, "MU02", []),
+    "parking": ("general", False, "MU08", ["MU02"]),
+    "lighting": ("general", True, "MU03", ["MU12"]),
+    "utilities": ("utilities", False, "MU13", []),
+    "power": ("utilities", False, "MU03", []),
+    "water": ("utilities", False, "MU04", []),
+    "gas": ("utilities", False, "MU05", []),
+    "telecom": ("general", False, "MU06", ["MU07"]),
+    "roads": ("general", True, "MU11", ["MU12"]),
+    "safety": ("general", False, "MU08", []),
+    "fire": ("emergency", False, "MU10", ["MU13"]),
+    "public_security": ("general", False, "MU08", []),
+    "disputes": ("general", False, "MU13", ["MU08"]),
+    "facilities": ("complex", False, "MU12", ["MU01"]),
+    "building_repair": ("complex", True, "MU01", ["MU12"]),
+    "drainage": ("general", True, "MU04", ["MU12"]),
+    "stairwell": ("general", False, "MU13", []),
+    "illegal_construction": ("complex", True, "MU02", ["MU01"]),
+    "market": ("general", False, "MU09", []),
+    "typhoon": ("emergency", False, "MU01", ["MU13"]),
+    "welfare": ("general", False, "MU14", []),
+}
+# Rules for one town that differ from the county default: town code, category, lead, co-units.
+TOWN_ROUTING: list[tuple[str, str, str, list[str]]] = [
+    ("330921100", "power", "MU03", ["MU13", "MU11"]),
+]
+# Extra questions asked for a category (Open311 attributes).
+CATEGORY_QUESTIONS: dict[str, list[tuple[str, str, str, bool, list[tuple[str, str]]]]] = {
+    "lighting": [
+        (
+            "fixture",
+            "哪种灯？",
+            "singlevaluelist",
+            True,
+            [("street", "路灯"), ("stair", "楼道灯"), ("yard", "庭院灯")],
+        ),
+    ],
+    "power": [
+        (
+            "hazard",
+            "是否有安全隐患（如电线垂落、电杆倾斜）？",
+            "singlevaluelist",
+            True,
+            [("yes", "有"), ("no", "没有")],
+        ),
+    ],
+    "garbage": [("bins", "涉及几个垃圾桶？", "number", False, [])],
+}

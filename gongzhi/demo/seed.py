@@ -34,6 +34,7 @@ from gongzhi.housing.models import (
 )
 from gongzhi.orgs.actions import area_path
 from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant, ServiceCategory
+from gongzhi.tickets.defaults import seed_ticket_settings
 
 DEMO_PASSWORD = "gongzhi-demo-2026"  # noqa: S105 - printed on purpose: it is the demo's password
 SEED = 20250206
@@ -49,6 +50,7 @@ DEMO_LOGINS = [
     ("branch", Role.BRANCH_SECRETARY, "育才新村"),
     ("committee", Role.COMMITTEE_MEMBER, "育才新村"),
     ("liaison", Role.UNIT_LIAISON, "国网岱山县供电公司"),
+    ("liaison2", Role.UNIT_LIAISON, "高亭镇人民政府"),
     ("volunteer", Role.VOLUNTEER, "育才新村"),
     ("resident", Role.RESIDENT, "育才新村 1幢"),
 ]
@@ -96,6 +98,8 @@ class Seeder:
                 if copy and copy % 10 == 0:
                     self.log(f"  copy {copy}/{self.scale}: {self.counts.values.get('units', 0)} units")
             self.seed_logins()
+            for name, n in seed_ticket_settings().items():
+                self.counts.add(name, n)
             record_change(None, "demo.seed", None, after={"scale": self.scale, **self.counts.values})
         return self.counts.values
 
@@ -549,7 +553,10 @@ class Seeder:
             if role == "superuser":
                 RoleGrant.objects.create(user=user, role=Role.COUNTY_ADMIN, area=self.county)
                 continue
-            RoleGrant.objects.create(user=user, role=role, **nodes[Role(role)])
+            node = nodes[Role(role)]
+            if username == "liaison2":
+                node = {"organisation": self.member_units["高亭镇人民政府"]}
+            RoleGrant.objects.create(user=user, role=role, **node)
             if role == Role.GRID_WORKER:
                 # The demo grid worker serves grid 1 alongside the generated one.
                 Person.objects.create(name="林海燕", phone="13905801234", user=user, home_area=grid)

@@ -35,6 +35,7 @@ from gongzhi.housing.models import (
     Unit,
 )
 from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant
+from gongzhi.tickets.models import Notification, Task, Ticket
 
 VIEW, CHANGE, EXPORT, REVEAL, IMPORT, MANAGE = "view", "change", "export", "reveal", "import", "manage"
 ACTIONS = (VIEW, CHANGE, EXPORT, REVEAL, IMPORT, MANAGE)
@@ -55,6 +56,9 @@ KINDS: dict[str, type[Model]] = {
     "channel": ServiceChannel,
     "audit": AuditEvent,
     "rolegrant": RoleGrant,
+    "ticket": Ticket,
+    "task": Task,
+    "notification": Notification,
 }
 KIND_OF_MODEL = {model: name for name, model in KINDS.items()}
 
@@ -76,7 +80,16 @@ def _merge(*parts: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
     return merged
 
 
+# Resident requests: the desk (grid, community, town, county, joint branch) coordinates them;
+# member units see and act on only their own tasks; residents see what they reported.
+_DESK_TICKETS = _grant(("ticket",), (VIEW, CHANGE, EXPORT, REVEAL))
+_VIEW_TASKS = _grant(("task",), (VIEW, EXPORT))
+_INBOX = _grant(("notification",), (VIEW, CHANGE))
+
 _STAFF = _merge(
+    _DESK_TICKETS,
+    _VIEW_TASKS,
+    _INBOX,
     _grant(("area",), (VIEW, EXPORT)),
     _grant(REGISTRY + PERSONAL + ("channel",), (VIEW, CHANGE, EXPORT, IMPORT)),
     _grant(PERSONAL, (REVEAL,)),
@@ -92,6 +105,9 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     Role.TOWN_STAFF: _STAFF,
     Role.COMMUNITY_STAFF: _merge(_STAFF, _grant(("rolegrant",), (CHANGE,))),
     Role.GRID_WORKER: _merge(
+        _DESK_TICKETS,
+        _VIEW_TASKS,
+        _INBOX,
         _grant(("area",), (VIEW,)),
         _grant(REGISTRY + ("channel",), (VIEW, EXPORT)),
         _grant(("channel",), (CHANGE,)),
@@ -100,27 +116,39 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
         _grant(ORGS, (VIEW,)),
     ),
     Role.BRANCH_SECRETARY: _merge(
+        # The joint branch verifies on site and follows up in its compounds.
+        _grant(("ticket",), (VIEW, CHANGE, EXPORT)),
+        _VIEW_TASKS,
+        _INBOX,
         _grant(("area",), (VIEW,)),
         _grant(REGISTRY + ("channel",), (VIEW,)),
         _grant(PERSONAL, (VIEW,)),
         _grant(ORGS, (VIEW,)),
     ),
     Role.COMMITTEE_MEMBER: _merge(
+        _grant(("ticket", "task"), (VIEW,)),
+        _INBOX,
         _grant(("area",), (VIEW,)),
         _grant(REGISTRY + ("channel",), (VIEW,)),
         _grant(("owner",), (VIEW,)),
         _grant(ORGS, (VIEW,)),
     ),
     Role.UNIT_LIAISON: _merge(
+        _grant(("ticket",), (VIEW, EXPORT)),
+        _grant(("task",), (VIEW, CHANGE, EXPORT)),
+        _INBOX,
         _grant(("area",), (VIEW,)),
         _grant(("organisation", "membership"), (VIEW, CHANGE)),
     ),
     Role.VOLUNTEER: _merge(
+        _INBOX,
         _grant(("area",), (VIEW,)),
         _grant(("compound", "building", "channel"), (VIEW,)),
         _grant(("organisation",), (VIEW,)),
     ),
     Role.RESIDENT: _merge(
+        _grant(("ticket",), (VIEW,)),
+        _INBOX,
         _grant(("area", "compound", "building", "channel"), (VIEW,)),
         _grant(("unit", "entrance", "ownership", "resident", "owner"), (VIEW,)),
         _grant(("resident",), (CHANGE,)),
@@ -239,8 +267,30 @@ def _member_orgs(grant: RoleGrant, action: str) -> QuerySet[Any, Any]:
     return Organisation.objects.filter(orgs).values("id")
 
 
+def _ticket_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
+    """Q over Ticket or Task for a grant: by area path, compound, the unit's own tasks, or
+    (for residents) the requests they reported or joined."""
+    prefix = "" if kind == "ticket" else "ticket__"
+    if grant.role == Role.RESIDENT:
+        mine = Q(reporter_user=user) | Q(id__in=Ticket.objects.filter(supporters__user=user).values("id"))
+        return mine if kind == "ticket" else None
+    if grant.organisation_id:
+        if kind == "task":
+            return Q(unit_id=grant.organisation_id)
+        return Q(id__in=Task.objects.filter(unit_id=grant.organisation_id).values("ticket_id"))
+    if grant.area is not None:
+        return under(prefix + "area_path", grant.area.path)
+    if grant.compound_id:
+        return Q(**{prefix + "compound_id": grant.compound_id})
+    return None
+
+
 def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> Q | None:
     """Q over ``kind`` for the objects below the grant's node; None when nothing is."""
+    if kind in ("ticket", "task"):
+        return _ticket_filter(kind, grant, user)
+    if kind == "notification":
+        return Q(recipient=user)
     if grant.role == Role.RESIDENT and kind in ("unit", "entrance", "resident", "ownership", "owner"):
         return _resident_self_filter(kind, user, grant)
 
