@@ -37,23 +37,25 @@ def keyset_page(
     size: Any = None,
     *,
     load: Callable[[QuerySet], QuerySet] | None = None,
+    descending: bool = False,
 ) -> KeysetPage:
     """One page of ``queryset`` ordered by primary key, starting after the id ``after``.
 
     Two steps: the ids of the page come from ``queryset`` alone (filters only, so the
     planner can walk an index), then ``load`` decorates the query that fetches just those
     rows (joins, annotations). Joining first makes SQLite sort a million joined rows to
-    show fifty.
+    show fifty. ``descending`` pages newest first: "after" is then the smallest id shown.
     """
     requested = parse_int(size, DEFAULT_PAGE_SIZE)
     page_size = min(max(DEFAULT_PAGE_SIZE if requested is None else requested, 1), MAX_PAGE_SIZE)
     start = parse_int(after)
-    ids_qs = queryset.order_by("pk")
+    ids_qs = queryset.order_by("-pk" if descending else "pk")
     if start is not None:
-        ids_qs = ids_qs.filter(pk__gt=start)
+        ids_qs = ids_qs.filter(pk__lt=start) if descending else ids_qs.filter(pk__gt=start)
     ids = list(ids_qs.values_list("pk", flat=True)[: page_size + 1])
     next_after = ids[page_size - 1] if len(ids) > page_size else None
     rows_qs = queryset.model._default_manager.filter(pk__in=ids[:page_size])
     if load is not None:
         rows_qs = load(rows_qs)
-    return KeysetPage(rows=list(rows_qs.order_by("pk")), next_after=next_after, after=start, size=page_size)
+    rows = list(rows_qs.order_by("-pk" if descending else "pk"))
+    return KeysetPage(rows=rows, next_after=next_after, after=start, size=page_size)
