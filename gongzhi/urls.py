@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("registry/", include("gongzhi.housing.urls")),
     path("orgs/", include("gongzhi.orgs.urls")),
     path("coverage/", include("gongzhi.coverage.urls")),
+    path("", include("gongzhi.tickets.urls")),
     path("", include("gongzhi.core.urls")),
 ]
 if settings.DEMO:

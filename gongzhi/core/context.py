@@ -16,6 +16,11 @@ def _nav(request: HttpRequest) -> dict[str, bool]:
         "orgs": policy.has_any(user, "organisation"),
         "coverage": policy.has_any(user, "channel"),
         "audit": policy.has_any(user, "audit"),
+        "tickets": policy.has_any(user, "ticket")
+        and (
+            policy.has_any(user, "ticket", policy.CHANGE) or not policy.has_any(user, "task", policy.CHANGE)
+        ),
+        "tasks": policy.has_any(user, "task", policy.CHANGE),
     }
 
 

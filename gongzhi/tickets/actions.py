@@ -599,14 +599,17 @@ def _new_task(
 ) -> Task:
     limit = ticket.time_limit or time_limit_for(ticket.category, ticket.urgency)
     cal = _calendar() if limit.working_days else {}
+    tz = timezone.get_current_timezone()
     return Task.objects.create(
         ticket=ticket,
         unit=unit,
         role=role,
         round=round,
         dispatched_at=now,
-        accept_due_at=sla.add_hours(now, limit.accept_hours, working_days=limit.working_days, calendar=cal),
-        due_at=sla.add_hours(now, limit.resolve_hours, working_days=limit.working_days, calendar=cal),
+        accept_due_at=sla.add_hours(
+            now, limit.accept_hours, working_days=limit.working_days, calendar=cal, tz=tz
+        ),
+        due_at=sla.add_hours(now, limit.resolve_hours, working_days=limit.working_days, calendar=cal, tz=tz),
         instructions=instructions,
     )
 

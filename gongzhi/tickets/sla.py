@@ -2,6 +2,10 @@
 
 Pure functions. ``calendar`` maps a date to True (a make-up working day) or False (a day
 off); dates not in it follow the week (Monday–Friday work).
+
+Days off are calendar days where the request is handled, not in UTC: pass ``tz`` (the
+deployment's zone) when the datetimes are aware, or a request filed at 07:00 on a Monday in
+Beijing time (23:00 on Sunday in UTC) would wait for a Sunday that is already over.
 """
 
 from __future__ import annotations
@@ -23,12 +27,20 @@ def _day_start(moment: dt.datetime) -> dt.datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _local(moment: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
+    """``moment`` on the wall clock of ``tz`` (unchanged when naive or without ``tz``)."""
+    if tz is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(tz)
+
+
 def add_hours(
     start: dt.datetime,
     hours: int,
     *,
     working_days: bool = False,
     calendar: Mapping[dt.date, bool] | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> dt.datetime:
     """The deadline ``hours`` after ``start``. In working time the clock stops on days off:
     24 hours are one working day, and a request filed on a Saturday starts on Monday."""
@@ -36,7 +48,7 @@ def add_hours(
         return start + hours * HOUR
     cal = calendar or {}
     left = dt.timedelta(hours=hours)
-    moment = start
+    moment = _local(start, tz)
     for _ in range(3660):  # ten years of days: a safety bound, never reached in practice
         next_day = _day_start(moment) + dt.timedelta(days=1)
         if is_working_day(moment.date(), cal):
@@ -54,6 +66,7 @@ def working_time_between(
     *,
     working_days: bool = False,
     calendar: Mapping[dt.date, bool] | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> dt.timedelta:
     """Time on the clock between two moments (zero if ``end`` is before ``start``)."""
     if end <= start:
@@ -62,7 +75,7 @@ def working_time_between(
         return end - start
     cal = calendar or {}
     total = dt.timedelta(0)
-    moment = start
+    moment, end = _local(start, tz), _local(end, tz)
     while moment < end:
         next_day = min(_day_start(moment) + dt.timedelta(days=1), end)
         if is_working_day(moment.date(), cal):
@@ -78,10 +91,11 @@ def percent_elapsed(
     *,
     working_days: bool = False,
     calendar: Mapping[dt.date, bool] | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> int:
     """Whole percent of the time limit used up at ``now`` (may exceed 100)."""
-    allowed = working_time_between(start, due, working_days=working_days, calendar=calendar)
-    used = working_time_between(start, now, working_days=working_days, calendar=calendar)
+    allowed = working_time_between(start, due, working_days=working_days, calendar=calendar, tz=tz)
+    used = working_time_between(start, now, working_days=working_days, calendar=calendar, tz=tz)
     if allowed <= dt.timedelta(0):
         return 100 if now >= due else 0
     return int(used * 100 // allowed)
