@@ -21,6 +21,7 @@ def _nav(request: HttpRequest) -> dict[str, bool]:
             policy.has_any(user, "ticket", policy.CHANGE) or not policy.has_any(user, "task", policy.CHANGE)
         ),
         "tasks": policy.has_any(user, "task", policy.CHANGE),
+        "routing": policy.has_any(user, "ticket", policy.MANAGE),
     }
 
 

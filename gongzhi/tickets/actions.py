@@ -55,7 +55,8 @@ def actor_classes(
 ) -> set[str]:
     """The workflow roles ``user`` holds on this ticket (and task)."""
     if user is None:
-        return {W.SYSTEM}
+        # Holding the tracking link is how an anonymous reporter proves it is theirs.
+        return {W.REPORTER} if as_reporter else {W.SYSTEM}
     classes: set[str] = set()
     if as_reporter or (
         getattr(user, "is_authenticated", False)
@@ -81,6 +82,8 @@ def _desk_label(user: Any) -> str:
 
 
 def _label(user: Any, classes: set[str], task: Task | None) -> str:
+    if W.REPORTER in classes and W.DESK not in classes:
+        return _("Resident")
     if user is None or classes == {W.SYSTEM}:
         return _("System")
     if W.UNIT in classes and task is not None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/", views.ticket_list, name="ticket-list"),
     path("tickets/new/", views.ticket_new, name="ticket-new"),
     path("tickets/tasks/", views.task_list, name="task-list"),
+    path("tickets/routing/", views.routing_rules, name="ticket-routing"),
     path("tickets/photo/<int:pk>/", views.photo, name="ticket-photo"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<int:pk>/act/<str:action>/", views.ticket_act, name="ticket-act"),

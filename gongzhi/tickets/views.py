@@ -605,3 +605,72 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
 def unit_names(ids: list[int]) -> dict[int, str]:
     return dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+@login_required
+def routing_rules(request: HttpRequest) -> HttpResponse:
+    """County staff: which unit leads each category (county-wide or in an area), the time
+    limit and whether a photo is needed. Every change is audited."""
+    from gongzhi.orgs.models import Area
+    from gongzhi.tickets import config
+    from gongzhi.tickets.models import RoutingRule, TimeLimit
+
+    if not config.may_configure(request.user):
+        raise PermissionDenied
+    units = Organisation.objects.filter(kind=Organisation.Kind.MEMBER_UNIT, dissolved_on__isnull=True)
+    if request.method == "POST":
+        post = request.POST
+        try:
+            category = get_object_or_404(ServiceCategory, pk=int(post.get("category") or 0))
+            if post.get("op") == "setting":
+                config.save_category_setting(
+                    request.user,
+                    category=category,
+                    time_limit=get_object_or_404(TimeLimit, pk=int(post.get("time_limit") or 0)),
+                    photo_required=post.get("photo_required") == "1",
+                )
+            elif post.get("op") == "delete":
+                config.delete_rule(
+                    request.user, get_object_or_404(RoutingRule, pk=int(post.get("rule") or 0))
+                )
+            else:
+                code = (post.get("area") or "").strip()
+                area = None
+                if code:
+                    area = Area.objects.filter(code=code).first()
+                    if area is None:
+                        raise ValidationError({"area": _("No area with the code %(code)s.") % {"code": code}})
+                config.save_rule(
+                    request.user,
+                    category=category,
+                    area=area,
+                    lead_unit=get_object_or_404(units, pk=int(post.get("lead_unit") or 0)),
+                    co_units=list(
+                        units.filter(pk__in=[int(v) for v in post.getlist("co_units") if v.isdigit()])
+                    ),
+                )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        except ValueError:
+            messages.error(request, _("The form was incomplete."))
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("ticket-routing")
+    categories = list(
+        ServiceCategory.objects.select_related("parent", "ticket_setting__time_limit").order_by("code")
+    )
+    rules: dict[int, list[Any]] = {}
+    for rule in RoutingRule.objects.select_related("area", "lead_unit").prefetch_related("co_units"):
+        rules.setdefault(rule.category_id, []).append(rule)
+    return render(
+        request,
+        "tickets/routing.html",
+        {
+            "rows": [
+                (c, sorted(rules.get(c.pk, []), key=lambda r: r.area.path if r.area else ""))
+                for c in categories
+            ],
+            "units": list(units),
+            "limits": list(TimeLimit.objects.all()),
+        },
+    )
