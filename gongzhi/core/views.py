@@ -87,7 +87,31 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("compound", "building", "entrance")
             .prefetch_related("residents")
         )
+    context["requests"] = _request_counts(user)
     return render(request, "home.html", context)
+
+
+def _request_counts(user: Any) -> dict[str, int] | None:
+    """Requests waiting for this user: on the desk, or as a unit's tasks."""
+    from gongzhi.tickets import workflow as W
+
+    if policy.has_any(user, "ticket", policy.CHANGE):
+        tickets = policy.scope(user, "ticket")
+        return {
+            "new": tickets.filter(state=W.State.REPORTED).count(),
+            "to_dispatch": tickets.filter(state=W.State.ACCEPTED).count(),
+            "to_verify": tickets.filter(state=W.State.REPLIED).count(),
+            "to_follow_up": tickets.filter(state=W.State.CLOSED).count(),
+            "overdue": tickets.filter(state__in=W.OPEN_STATES, overdue=True).count(),
+        }
+    if policy.has_any(user, "task", policy.CHANGE):
+        tasks = policy.scope(user, "task", policy.CHANGE)
+        return {
+            "to_sign": tasks.filter(state=W.TaskState.DISPATCHED).count(),
+            "working": tasks.filter(state__in=[W.TaskState.ACCEPTED, W.TaskState.IN_PROGRESS]).count(),
+            "overdue": tasks.filter(state__in=W.ACTIVE_TASK_STATES, ticket__overdue=True).count(),
+        }
+    return None
 
 
 @login_required
