@@ -16,6 +16,25 @@ committee with one member each. Two member units, "power" and "water", sit on th
 with one liaison each. One user per role, plus a superuser, a user with no grants and an
 inactive county administrator.
 
+Resident requests (tickets), each labelled by its place, with the units' tasks labelled
+``<ticket>.<unit>``:
+
+==========  ===========================  ======================  =========================
+ticket      where                        reported by             tasks
+==========  ===========================  ======================  =========================
+X.t1        compound X, grid g1          the resident user       power (lead), water (co)
+X.t2        compound X, grid g1          a caller; the resident  —
+                                         user said "me too"
+Y.t1        compound Y, grid g2          a caller                water
+Z.t1        compound Z, community A2     a caller                —
+W.t1        compound W, town B           a caller                power
+A1.street   a street of community A1,    a caller                —
+            no compound and no grid
+==========  ===========================  ======================  =========================
+
+Notifications (``n.<recipient>``) go to the resident, the grid worker and the county
+administrator, one each.
+
 Every object carries a readable label (``X.u1.r1``, ``power.m``, ``townA``) so that a
 failing policy test names the rows it got wrong instead of printing primary keys.
 """
@@ -28,6 +47,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Model
+from django.utils import timezone
 
 from gongzhi.core.models import AuditEvent
 from gongzhi.housing.identity import owner_identity_key
@@ -42,7 +62,8 @@ from gongzhi.housing.models import (
     ServiceChannel,
     Unit,
 )
-from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant
+from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant, ServiceCategory
+from gongzhi.tickets.models import Notification, Supporter, Task, Ticket
 
 COMPOUNDS = ("X", "Y", "Z", "W")
 
@@ -268,4 +289,74 @@ def build_world() -> World:
     home = w.get("resident", "X.u1.r1")
     home.user = w.users["resident"]
     home.save(update_fields=["user"])
+
+    build_requests(w, grids, communities)
     return w
+
+
+def build_requests(w: World, grids: dict[str, Area], communities: dict[str, Area]) -> None:
+    """The tickets, tasks and notifications of the table in the module docstring."""
+    now = timezone.now()
+    category = ServiceCategory.objects.create(code="PWCAT", name="power lines")
+
+    def ticket(label: str, compound: str | None, *, reporter: Any = None, path: str = "") -> Ticket:
+        place: dict[str, Any] = {}
+        if compound is not None:
+            place = {
+                "compound": w.get("compound", compound),
+                "building": w.get("building", f"{compound}.b1"),
+                "grid": grids[compound],
+                "community": communities[compound],
+            }
+            path = grids[compound].path
+        obj = Ticket.objects.create(
+            category=category,
+            description=f"request {label}",
+            channel=Ticket.Channel.PHONE_PAGE if reporter is not None else Ticket.Channel.STAFF_CALL,
+            reporter_user=reporter,
+            reporter_phone="" if reporter is not None else "13800000000",
+            consent_note="" if reporter is not None else "by phone",
+            address_text="" if compound is not None else "the street behind the market",
+            area_path=path,
+            created_at=now,
+            state=Ticket.State.DISPATCHED,
+            **place,
+        )
+        w.add("ticket", label, obj, compound=compound, path=path)
+        return obj
+
+    def task(of: str, unit: str, role: str) -> None:
+        obj = Task.objects.create(
+            ticket=w.get("ticket", of),
+            unit=w.get("organisation", unit),
+            role=role,
+            dispatched_at=now,
+            accept_due_at=now,
+            due_at=now,
+        )
+        w.add("task", f"{of}.{unit}", obj, compound=w.compound_of["ticket"][of], path=w.path_of["ticket"][of])
+
+    resident = w.users["resident"]
+    ticket("X.t1", "X", reporter=resident)
+    joined = ticket("X.t2", "X")
+    Supporter.objects.create(ticket=joined, user=resident, created_at=now)
+    ticket("Y.t1", "Y")
+    ticket("Z.t1", "Z")
+    ticket("W.t1", "W")
+    ticket("A1.street", None, path=w.area("A1").path)
+    task("X.t1", "power", Task.Role.LEAD)
+    task("X.t1", "water", Task.Role.CO)
+    task("Y.t1", "water", Task.Role.LEAD)
+    task("W.t1", "power", Task.Role.LEAD)
+
+    for who, about in (("resident", "X.t1"), ("grid_worker", "X.t1"), ("county_admin", "W.t1")):
+        note = Notification.objects.create(
+            recipient=w.users[who],
+            channel=Notification.Channel.INBOX,
+            subject=f"news for {who}",
+            body="",
+            ticket=w.get("ticket", about),
+            created_at=now,
+            send_after=now,
+        )
+        w.add("notification", f"n.{who}", note)

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.http import Http404
 
 from gongzhi.orgs.policy import can, get_or_404, scope
+from gongzhi.tickets import workflow as W
+from gongzhi.tickets.actions import actor_classes
 from tests.policy_world import World, build_world
 
 ACTIONS = ("view", "change", "export", "reveal", "import", "manage")
@@ -39,7 +41,11 @@ KINDS = (
     "channel",
     "audit",
     "rolegrant",
+    "ticket",
+    "task",
+    "notification",
 )
+REQUEST_KINDS = ("ticket", "task", "notification")
 ROLES = (
     "superuser",
     "county_admin",
@@ -95,8 +101,73 @@ def user_for(world: World, role: str):  # type: ignore[no-untyped-def]
     return AnonymousUser() if role == "anonymous" else world.users[role]
 
 
+def ticket_of(task_label: str) -> str:
+    """``X.t1.power`` → ``X.t1``: a task is labelled by its ticket and its unit."""
+    return task_label.rsplit(".", 1)[0]
+
+
+def expected_requests(w: World, role: str, kind: str, action: str) -> set[str]:
+    """Tickets, tasks and notifications ``role`` may ``action``, per the intended policy.
+
+    The desk (county, town, community and grid staff, and the joint branch) coordinates the
+    requests of its subtree or compound; the owners' committee watches its compound's; a
+    member unit sees only the requests dispatched to it and acts only on its own tasks; a
+    resident sees what they reported or joined; a volunteer has no part in requests. Nobody
+    reads another person's notifications.
+    """
+    if role == "superuser":
+        return w.labels(kind)
+    if role in ("no_grant", "inactive_admin", "anonymous"):
+        return set()
+
+    if kind == "notification":
+        # Every role has an inbox: they read it and mark it read. The county administrator's
+        # "everything" is everything of their own.
+        allowed = set(ACTIONS) if role == "county_admin" else {"view", "change"}
+        return {f"n.{role}"} & w.labels(kind) if action in allowed else set()
+
+    desk = {
+        "county_admin": ("county", set(ACTIONS), set(ACTIONS)),
+        "town_staff": ("townA", {"view", "change", "export", "reveal"}, {"view", "export"}),
+        "community_staff": ("A1", {"view", "change", "export", "reveal"}, {"view", "export"}),
+        "grid_worker": ("g1", {"view", "change", "export", "reveal"}, {"view", "export"}),
+    }
+    if role in desk:
+        root, on_tickets, on_tasks = desk[role]
+        allowed = on_tickets if kind == "ticket" else on_tasks
+        return w.under(kind, w.area(root).path) if action in allowed else set()
+
+    compound_roles = {
+        # The joint branch verifies on site and follows up, but does not reveal the caller.
+        "branch_secretary": ({"view", "change", "export"}, {"view", "export"}),
+        "committee_member": ({"view"}, {"view"}),
+    }
+    if role in compound_roles:
+        on_tickets, on_tasks = compound_roles[role]
+        allowed = on_tickets if kind == "ticket" else on_tasks
+        return w.in_compounds(kind, {"X"}) if action in allowed else set()
+
+    if role == "unit_liaison":
+        own_tasks = {label for label in w.labels("task") if label.endswith(".power")}
+        if kind == "task":
+            return own_tasks if action in ("view", "change", "export") else set()
+        # The caller's contact stays masked for a unit: no reveal.
+        return {ticket_of(t) for t in own_tasks} if action in ("view", "export") else set()
+
+    if role == "resident":
+        reported_or_joined = {"X.t1", "X.t2"}
+        return reported_or_joined if kind == "ticket" and action == "view" else set()
+
+    if role == "volunteer":
+        return set()
+
+    raise AssertionError(f"role {role} not covered for {kind}")
+
+
 def expected(w: World, role: str, kind: str, action: str) -> set[str]:
     """The labels of ``kind`` that ``role`` may ``action``, per the intended policy."""
+    if kind in REQUEST_KINDS:
+        return expected_requests(w, role, kind, action)
     if role in ("superuser", "county_admin"):
         return w.labels(kind)
     if role in ("no_grant", "inactive_admin", "anonymous"):
@@ -331,3 +402,73 @@ def test_an_inactive_county_admin_sees_nothing(world: World):
     inactive = world.users["inactive_admin"]
     for kind in KINDS:
         assert not scope(inactive, kind, "view").filter(pk__in=world.pks(kind)).exists(), kind
+
+
+# ---- resident requests --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_member_unit_sees_requests_only_through_its_own_tasks(world: World):
+    liaison = world.users["unit_liaison"]
+    # W.t1 lies in town B, far from anything else of this liaison's: the task is what counts.
+    for label in ("X.t1", "W.t1"):
+        ticket = world.get("ticket", label)
+        assert get_or_404(liaison, "ticket", pk=ticket.pk) == ticket
+    for label in ("Y.t1", "X.t2"):  # water's request, and one not dispatched at all
+        with pytest.raises(PermissionDenied):
+            get_or_404(liaison, "ticket", pk=world.get("ticket", label).pk)
+    assert not can(liaison, "change", world.get("ticket", "X.t1"))
+    assert not can(liaison, "reveal", world.get("ticket", "X.t1"))
+
+
+@pytest.mark.django_db
+def test_a_member_unit_acts_on_its_own_task_and_not_on_the_co_units(world: World):
+    liaison = world.users["unit_liaison"]
+    ticket = world.get("ticket", "X.t1")
+    own, co_unit = world.get("task", "X.t1.power"), world.get("task", "X.t1.water")
+    assert actor_classes(liaison, ticket, own) == {W.UNIT}
+    assert actor_classes(liaison, ticket, co_unit) == set()
+    with pytest.raises(PermissionDenied):
+        get_or_404(liaison, "task", "change", pk=co_unit.pk)
+
+
+@pytest.mark.django_db
+def test_the_desk_is_the_grid_or_the_area_above_it(world: World):
+    ticket = world.get("ticket", "X.t1")
+    for role in ("grid_worker", "community_staff", "town_staff", "county_admin", "branch_secretary"):
+        assert W.DESK in actor_classes(world.users[role], ticket), role
+    for role in ("committee_member", "volunteer", "unit_liaison"):
+        assert W.DESK not in actor_classes(world.users[role], ticket), role
+
+
+@pytest.mark.django_db
+def test_a_grid_worker_cannot_open_another_grids_request_nor_a_street_of_the_community(world: World):
+    grid_worker, community_staff = world.users["grid_worker"], world.users["community_staff"]
+    for label in ("Y.t1", "A1.street"):
+        ticket = world.get("ticket", label)
+        with pytest.raises(PermissionDenied):
+            get_or_404(grid_worker, "ticket", pk=ticket.pk)
+        assert get_or_404(community_staff, "ticket", "change", pk=ticket.pk) == ticket
+
+
+@pytest.mark.django_db
+def test_a_resident_sees_what_they_reported_or_joined_and_changes_nothing(world: World):
+    resident = world.users["resident"]
+    reported, joined = world.get("ticket", "X.t1"), world.get("ticket", "X.t2")
+    assert get_or_404(resident, "ticket", pk=joined.pk) == joined
+    assert actor_classes(resident, reported) == {W.REPORTER}
+    assert actor_classes(resident, joined) == set()  # joining is not reporting
+    with pytest.raises(PermissionDenied):
+        get_or_404(resident, "ticket", "change", pk=reported.pk)
+    with pytest.raises(PermissionDenied):
+        get_or_404(resident, "ticket", pk=world.get("ticket", "Y.t1").pk)
+    assert not scope(resident, "task", "view").filter(pk__in=world.pks("task")).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["county_admin", "grid_worker", "community_staff", "volunteer"])
+def test_nobody_reads_another_persons_notifications(world: World, role: str):
+    other = world.get("notification", "n.resident")
+    with pytest.raises(PermissionDenied):
+        get_or_404(world.users[role], "notification", pk=other.pk)
+    assert not can(world.users[role], "change", other)

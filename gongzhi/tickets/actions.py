@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -124,6 +126,8 @@ def time_limit_for(category: ServiceCategory, urgency: str) -> TimeLimit:
 
 def _clean_text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     text = (value or "").strip()
+    if "\x00" in text:
+        raise ValidationError({field: _("The text contains a character that cannot be stored.")})
     if required and not text:
         raise ValidationError({field: _("This field is required.")})
     if len(text) > limit:
@@ -437,8 +441,14 @@ def file_ticket(
     if compound is None and not address_text and lat is None:
         raise ValidationError({"address_text": _("Say where: choose your building or describe the place.")})
     for value, name in ((plan_x, "plan_x"), (plan_y, "plan_y")):
-        if value is not None and not 0 <= int(value) <= 1000:
+        if value is not None and not (str(value).isdigit() and 0 <= int(value) <= 1000):
             raise ValidationError({name: _("The point must lie on the plan.")})
+    lat, long = _coordinate(lat, "lat", 90), _coordinate(long, "long", 180)
+    if reporter_email:
+        try:
+            validate_email(reporter_email)
+        except ValidationError:
+            raise ValidationError({"reporter_email": _("Enter a valid e-mail address.")}) from None
     staff_entry = channel in Ticket.STAFF_CHANNELS
     if staff_entry and not consent_note.strip():
         raise ValidationError(
@@ -514,6 +524,18 @@ def file_ticket(
                 return existing
         raise
     return ticket
+
+
+def _coordinate(value: Any, field: str, limit: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: _("Enter a number.")}) from None
+    if not number.is_finite() or not -limit <= number <= limit:
+        raise ValidationError({field: _("Out of range (±%(limit)s).") % {"limit": limit}})
+    return number
 
 
 def _clean_attributes(category: ServiceCategory, answers: dict) -> dict:
@@ -1194,7 +1216,14 @@ def decide_approval(
         )
     elif approval.kind == Approval.Kind.EXTENSION and task is not None:
         if approve:
-            task.due_at = task.due_at + dt.timedelta(hours=approval.extra_hours or 0)
+            limit = ticket.time_limit or time_limit_for(ticket.category, ticket.urgency)
+            task.due_at = sla.add_hours(
+                task.due_at,
+                approval.extra_hours or 0,
+                working_days=limit.working_days,
+                calendar=_calendar() if limit.working_days else {},
+                tz=timezone.get_current_timezone(),
+            )
             if task.role == Task.Role.LEAD:
                 ticket.due_at, ticket.overdue, ticket.warned_pct = task.due_at, False, 0
                 ticket.save(update_fields=["due_at", "overdue", "warned_pct", "updated_at"])

@@ -19,6 +19,7 @@ from gongzhi.tickets.models import RoutingRule
 class Route:
     community: Area | None = None
     grid: Area | None = None
+    county: Area | None = None
     joint_branch: Organisation | None = None
     lead_unit: Organisation | None = None
     co_units: list[Organisation] = field(default_factory=list)
@@ -30,7 +31,7 @@ class Route:
             return self.grid.path
         if self.community is not None:
             return self.community.path
-        return ""
+        return self.county.path if self.county is not None else ""
 
     @property
     def note(self) -> str:
@@ -99,6 +100,9 @@ def route(
         compound = compound or building.compound
     result = Route()
     _place_areas(result, compound, building)
+    if result.community is None:
+        result.county = Area.objects.filter(parent__isnull=True).order_by("path").first()
+        result.reasons.append(_("No compound given: the county desk places it."))
     rule = _rule_for(category, result.area_path)
     if rule is None:
         result.reasons.append(

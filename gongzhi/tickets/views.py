@@ -415,7 +415,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "approvals": list(
                 ticket.approvals.filter(state=Approval.State.PENDING).select_related("task__unit")
             ),
-            "similar": duplicates.staff_candidates(ticket) if W.DESK in classes and ticket.is_open else [],
+            "similar": duplicates.staff_candidates(ticket, user=request.user)
+            if W.DESK in classes and ticket.is_open
+            else [],
             "show_reporter": audience == "desk",
             "can_reveal": policy.can(request.user, policy.REVEAL, ticket),
         },

@@ -127,3 +127,23 @@ def test_same_idempotency_key_creates_one_ticket(file):
     first = file(idempotency_key="k-123")
     second = file(idempotency_key="k-123")
     assert first.pk == second.pk
+
+
+def test_a_request_without_a_compound_reaches_the_county_desk(users, category):
+    from gongzhi.orgs import policy
+
+    ticket = actions.file_ticket(
+        None,
+        channel="phone_page",
+        category=category("telecom"),
+        description="长河路口的通信电缆垂下来了",
+        address_text="长河路与东沙路口",
+        reporter_phone="13900009999",
+    )
+    assert (
+        ticket.area_path == "/330921/"
+        and "county" in ticket.routing_note.lower()
+        or "县" in ticket.routing_note
+    )
+    assert policy.scope(users["county"], "ticket").filter(pk=ticket.pk).exists()
+    assert not policy.scope(users["grid"], "ticket").filter(pk=ticket.pk).exists()
