@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.http import HttpRequest
 
@@ -41,8 +42,16 @@ def area_path_of(obj: models.Model) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address. Behind ``GONGZHI_PROXY_COUNT`` trusted reverse proxies it is the
+    address the outermost of them saw, read from the right of X-Forwarded-For (entries to its
+    left are whatever the client sent, and are not trusted)."""
     if request is None:
         return None
+    proxies = getattr(settings, "GONGZHI_PROXY_COUNT", 0)
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

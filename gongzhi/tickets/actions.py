@@ -566,18 +566,19 @@ def _clean_attributes(category: ServiceCategory, answers: dict) -> dict:
 
 
 def _notify_desk(ticket: Ticket) -> None:
-    """Tell the grid workers of the place that a request came in."""
+    """Tell the desk of the place that a request came in: the grid's workers; without a
+    grid, the community's staff; without a community, the county's."""
     from gongzhi.orgs.models import RoleGrant
 
-    if ticket.grid_id is None:
-        return
-    subject = _("New request #%(id)s in %(grid)s") % {
-        "id": ticket.pk,
-        "grid": ticket.grid.name if ticket.grid else "",
-    }
-    for grant in RoleGrant.objects.filter(
-        area_id=ticket.grid_id, role=Role.GRID_WORKER, revoked_at__isnull=True
-    ):
+    if ticket.grid_id is not None:
+        where, grants = ticket.grid, RoleGrant.objects.filter(area_id=ticket.grid_id, role=Role.GRID_WORKER)
+    elif ticket.community_id is not None:
+        where = ticket.community
+        grants = RoleGrant.objects.filter(area_id=ticket.community_id, role=Role.COMMUNITY_STAFF)
+    else:
+        where, grants = None, RoleGrant.objects.filter(role=Role.COUNTY_ADMIN, area__parent__isnull=True)
+    subject = _("New request #%(id)s in %(grid)s") % {"id": ticket.pk, "grid": where.name if where else "—"}
+    for grant in grants.filter(revoked_at__isnull=True).select_related("user"):
         enqueue(
             channel="inbox",
             recipient=grant.user,

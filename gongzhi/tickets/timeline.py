@@ -82,6 +82,8 @@ def sentence(event: TicketEvent, ticket: Ticket, names: dict[int, str]) -> str:
         return _("Another report of the same problem was merged into this one.")
     if a == "me_too":
         return _("Another resident reported the same problem (%(n)s in all).") % {"n": d.get("count", "?")}
+    if a == "partner_update":
+        return _("Update from %(who)s.") % {"who": who}
     if a == "refer":
         return _("Referred to the joint meeting of member units.")
     if a == "supervise":

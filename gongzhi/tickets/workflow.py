@@ -94,6 +94,8 @@ TICKET_MOVES: dict[str, Move] = {
     "overdue": _m(OPEN_STATES, None, {SYSTEM}, public=False),
     "note": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP}, None, {DESK, UNIT}, needs_note=True, public=False),
     "me_too": _m(OPEN_STATES, None, {REPORTER, DESK}),
+    # An update posted by a partner system (Open311 servicerequestupdates): a public note.
+    "partner_update": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP}, None, {SYSTEM}),
     "request_unreasonable": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP}, None, {DESK}, True, public=False),
     "unreasonable": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP, S.ARCHIVED}, None, {DESK}, public=False),
     "refuse_unreasonable": _m(
