@@ -257,7 +257,8 @@ def _task_move(
     before = task.state
     if move.target is not None:
         task.state = move.target
-        task.save(update_fields=["state", "accepted_at", "replied_at", "reply", "due_at", "accept_due_at"])
+    # Saved also when the state stays: an approved extension has moved ``due_at``.
+    task.save(update_fields=["state", "accepted_at", "replied_at", "reply", "due_at", "accept_due_at"])
     event = _event(
         task.ticket,
         "task_" + action,
@@ -892,7 +893,13 @@ def withdraw(
 
 @transaction.atomic
 def merge(
-    actor: Any, child: Ticket, parent: Ticket, *, note: str = "", now: dt.datetime | None = None
+    actor: Any,
+    child: Ticket,
+    parent: Ticket,
+    *,
+    note: str = "",
+    version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Ticket:
     """Merge a duplicate into its parent: the child's reporter joins the parent's "me too"
     list and hears of its outcome; the child closes as merged."""
@@ -903,6 +910,8 @@ def merge(
         t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")
     }
     child, parent = locked[child.pk], locked[parent.pk]
+    if version is not None and child.version != version:
+        raise Refused(_("Someone else changed this request a moment ago. Reload the page and try again."))
     if parent.state not in W.OPEN_STATES:
         raise Refused(_("Merge into an open request."))
     if parent.merged_into_id:
@@ -985,9 +994,11 @@ def me_too(
 
 
 @transaction.atomic
-def refer(actor: Any, ticket: Ticket, *, reason: str, now: dt.datetime | None = None) -> Ticket:
+def refer(
+    actor: Any, ticket: Ticket, *, reason: str, version: int | None = None, now: dt.datetime | None = None
+) -> Ticket:
     """Flag the request for the joint meeting of member units, with the reason."""
-    ticket = _lock(ticket, None)
+    ticket = _lock(ticket, version)
     now = now or timezone.now()
     if ticket.referred:
         raise Refused(_("This request is already referred to the joint meeting."))
@@ -998,10 +1009,16 @@ def refer(actor: Any, ticket: Ticket, *, reason: str, now: dt.datetime | None = 
 
 @transaction.atomic
 def supervise(
-    actor: Any, ticket: Ticket, *, note: str, level: int | None = None, now: dt.datetime | None = None
+    actor: Any,
+    ticket: Ticket,
+    *,
+    note: str,
+    level: int | None = None,
+    version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Ticket:
     """督办: raise the supervision level; level 2 and up goes to the lead unit's superior."""
-    ticket = _lock(ticket, None)
+    ticket = _lock(ticket, version)
     now = now or timezone.now()
     classes = {W.SYSTEM} if actor is None else _desk(actor, ticket)
     new_level = level if level is not None else ticket.supervision_level + 1
@@ -1143,11 +1160,12 @@ def request_approval(
     reason: str,
     task: Task | None = None,
     extra_hours: int | None = None,
+    version: int | None = None,
     now: dt.datetime | None = None,
 ) -> Approval:
     """Ask for an extension or a return (by the unit), or to mark the request unreasonable
     (by the desk; a second person must approve)."""
-    ticket = _lock(ticket, None)
+    ticket = _lock(ticket, version)
     now = now or timezone.now()
     reason = _clean_text(reason, "reason")
     if kind in (Approval.Kind.EXTENSION, Approval.Kind.RETURN):

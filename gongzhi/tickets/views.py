@@ -483,14 +483,16 @@ def ticket_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "withdraw":
             actions.withdraw(user, ticket, reason=note, version=version)
         elif action == "refer":
-            actions.refer(user, ticket, reason=note)
+            actions.refer(user, ticket, reason=note, version=version)
         elif action == "supervise":
-            actions.supervise(user, ticket, note=note)
+            actions.supervise(user, ticket, note=note, version=version)
         elif action == "merge":
             parent = policy.get_or_404(user, "ticket", pk=int(post.get("parent") or 0))
-            actions.merge(user, ticket, parent, note=note)
+            actions.merge(user, ticket, parent, note=note, version=version)
         elif action == "unreasonable":
-            actions.request_approval(user, ticket, kind=Approval.Kind.UNREASONABLE, reason=note)
+            actions.request_approval(
+                user, ticket, kind=Approval.Kind.UNREASONABLE, reason=note, version=version
+            )
         elif action == "note":
             actions.add_note(user, ticket, note=note)
         else:
