@@ -104,6 +104,9 @@ INSTALLED_APPS = [
     "gongzhi.housing",
     "gongzhi.coverage",
     "gongzhi.tickets",
+    "gongzhi.dashboards",
+    # django-ninja's templates and bundled Swagger UI files, for the offline API docs page.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +181,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 GONGZHI_LOGIN_RATE = (envint("GONGZHI_LOGIN_ATTEMPTS", 10), envint("GONGZHI_LOGIN_WINDOW", 900))
 # Public base URL printed on QR posters; requests build it from the host when unset.
 GONGZHI_PUBLIC_URL = os.environ.get("GONGZHI_PUBLIC_URL", "")
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+GONGZHI_PROXY_COUNT = envint("GONGZHI_PROXY_COUNT", 0)
 # Public intake: requests per hour per client address and per phone number.
 GONGZHI_INTAKE_RATE = (envint("GONGZHI_INTAKE_PER_IP", 20), envint("GONGZHI_INTAKE_PER_PHONE", 5), 3600)
 # Photos: largest accepted upload and how many per request or reply.

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from gongzhi.api import api
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -11,6 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orgs/", include("gongzhi.orgs.urls")),
     path("coverage/", include("gongzhi.coverage.urls")),
     path("", include("gongzhi.tickets.urls")),
+    path("api/v1/", api.urls),
+    path("kpi/", include("gongzhi.dashboards.urls")),
+    path("open311/v2/", include("gongzhi.tickets.open311.urls")),
     path("", include("gongzhi.core.urls")),
 ]
 if settings.DEMO:

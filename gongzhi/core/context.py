@@ -8,6 +8,7 @@ from django.utils.functional import SimpleLazyObject
 
 
 def _nav(request: HttpRequest) -> dict[str, bool]:
+    from gongzhi.dashboards.queries import may_view_kpis
     from gongzhi.orgs import policy
 
     user = request.user
@@ -22,6 +23,7 @@ def _nav(request: HttpRequest) -> dict[str, bool]:
         ),
         "tasks": policy.has_any(user, "task", policy.CHANGE),
         "routing": policy.has_any(user, "ticket", policy.MANAGE),
+        "kpi": may_view_kpis(user),
     }
 
 

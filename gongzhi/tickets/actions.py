@@ -861,6 +861,22 @@ def _reopen(ticket: Ticket, *, actor: Any, classes: set[str], reason: str, now: 
 
 
 @transaction.atomic
+def mark_unreachable(
+    actor: Any, ticket: Ticket, *, note: str, version: int | None = None, now: dt.datetime | None = None
+) -> Ticket:
+    """The follow-up could not reach the reporter (how it was tried goes in ``note``): the
+    request is left out of the KPIs from then on. Desk staff only, on a closed request."""
+    ticket = _lock(ticket, version)
+    now = now or timezone.now()
+    if ticket.unreachable:
+        raise Refused(_("The reporter is already marked unreachable."))
+    classes = _desk(actor, ticket)
+    ticket.unreachable = True
+    _move(ticket, "unreachable", actor=actor, classes=classes, note=note.strip(), now=now)
+    return ticket
+
+
+@transaction.atomic
 def archive(
     actor: Any, ticket: Ticket, *, version: int | None = None, now: dt.datetime | None = None
 ) -> Ticket:

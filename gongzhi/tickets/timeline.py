@@ -72,6 +72,8 @@ def sentence(event: TicketEvent, ticket: Ticket, names: dict[int, str]) -> str:
         }
     if a == "reopen":
         return _("Reopened and sent back to %(lead)s.") % {"lead": names.get(d.get("lead", 0), "?")}
+    if a == "unreachable":
+        return _("The reporter could not be reached for the follow-up.")
     if a == "archive":
         return _("Archived.")
     if a == "withdraw":

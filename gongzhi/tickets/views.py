@@ -478,6 +478,8 @@ def ticket_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             actions.rate(
                 user, ticket, via=post.get("via", "staff_call"), version=version, **rating.cleaned_data
             )
+        elif action == "unreachable":
+            actions.mark_unreachable(user, ticket, note=note, version=version)
         elif action == "archive":
             actions.archive(user, ticket, version=version)
         elif action == "withdraw":

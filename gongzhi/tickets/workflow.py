@@ -98,6 +98,8 @@ TICKET_MOVES: dict[str, Move] = {
     "partner_update": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP}, None, {SYSTEM}),
     "request_unreasonable": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP}, None, {DESK}, True, public=False),
     "unreasonable": _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP, S.ARCHIVED}, None, {DESK}, public=False),
+    # The follow-up call could not reach the reporter: left out of the KPIs (DOMAIN §4).
+    "unreachable": _m({S.CLOSED}, None, {DESK}, needs_note=True, public=False),
     "refuse_unreasonable": _m(
         OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP, S.ARCHIVED}, None, {DESK}, public=False
     ),
