@@ -333,6 +333,7 @@ def build_requests(w: World, grids: dict[str, Area], communities: dict[str, Area
             dispatched_at=now,
             accept_due_at=now,
             due_at=now,
+            area_path=w.path_of["ticket"][of],
         )
         w.add("task", f"{of}.{unit}", obj, compound=w.compound_of["ticket"][of], path=w.path_of["ticket"][of])
 

@@ -279,7 +279,8 @@ def _ticket_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
             return Q(unit_id=grant.organisation_id)
         return Q(id__in=Task.objects.filter(unit_id=grant.organisation_id).values("ticket_id"))
     if grant.area is not None:
-        return under(prefix + "area_path", grant.area.path)
+        # Tasks carry a copy of their ticket's path, so both are one indexed range.
+        return under("area_path", grant.area.path)
     if grant.compound_id:
         return Q(**{prefix + "compound_id": grant.compound_id})
     return None

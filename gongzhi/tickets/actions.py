@@ -102,12 +102,15 @@ def _calendar() -> dict[dt.date, bool]:
     return dict(Holiday.objects.values_list("date", "is_workday"))
 
 
-def time_limit_for(category: ServiceCategory, urgency: str) -> TimeLimit:
+def time_limit_for(
+    category: ServiceCategory, urgency: str, setting: CategorySetting | None = None
+) -> TimeLimit:
     if urgency == Ticket.Urgency.EMERGENCY:
         found = TimeLimit.objects.filter(code=EMERGENCY).first()
         if found is not None:
             return found
-    setting = CategorySetting.objects.filter(category=category).select_related("time_limit").first()
+    if setting is None:
+        setting = CategorySetting.objects.filter(category=category).select_related("time_limit").first()
     if setting is None and category.parent_id:
         setting = (
             CategorySetting.objects.filter(category_id=category.parent_id)
@@ -456,7 +459,7 @@ def file_ticket(
             {"consent_note": _("Record how the resident agreed to this being filed for them.")}
         )
     cleaned = clean_photos(list(photos))
-    setting = CategorySetting.objects.filter(category=category).first()
+    setting = CategorySetting.objects.filter(category=category).select_related("time_limit").first()
     if setting is not None and setting.photo_required and not cleaned:
         raise ValidationError({"photos": _("This category needs a photo.")})
     attributes = _clean_attributes(category, attributes or {})
@@ -496,7 +499,7 @@ def file_ticket(
                 area_path=decision.area_path,
                 routing_note=decision.note,
                 suggested_lead=decision.lead_unit,
-                time_limit=time_limit_for(category, urgency),
+                time_limit=time_limit_for(category, urgency, setting),
                 idempotency_key=idempotency_key or None,
                 created_at=now,
             )
@@ -579,15 +582,20 @@ def _notify_desk(ticket: Ticket) -> None:
     else:
         where, grants = None, RoleGrant.objects.filter(role=Role.COUNTY_ADMIN, area__parent__isnull=True)
     subject = _("New request #%(id)s in %(grid)s") % {"id": ticket.pk, "grid": where.name if where else "—"}
-    for grant in grants.filter(revoked_at__isnull=True).select_related("user"):
-        enqueue(
-            channel="inbox",
-            recipient=grant.user,
-            subject=subject,
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            channel=Notification.Channel.INBOX,
+            subject=subject[:200],
             body=ticket.title,
-            ticket=ticket,
             url=f"/tickets/{ticket.pk}/",
+            ticket=ticket,
+            created_at=now,
+            send_after=now,
         )
+        for user_id in grants.filter(revoked_at__isnull=True).values_list("user_id", flat=True).distinct()
+    )
 
 
 # --------------------------------------------------------------------------- desk moves
@@ -638,6 +646,7 @@ def _new_task(
         ),
         due_at=sla.add_hours(now, limit.resolve_hours, working_days=limit.working_days, calendar=cal, tz=tz),
         instructions=instructions,
+        area_path=ticket.area_path,
     )
 
 

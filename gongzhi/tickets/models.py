@@ -343,7 +343,13 @@ class Ticket(models.Model):
         verbose_name_plural = _("resident requests")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["area_path", "id"], name="ticket_path_idx"),
+            # PostgreSQL serves under()'s LIKE 'prefix%' from pattern ops only (unless the
+            # database collation is C); other databases ignore opclasses.
+            models.Index(
+                fields=["area_path", "id"],
+                name="ticket_path_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
             models.Index(fields=["compound", "state"], name="ticket_compound_state_idx"),
             models.Index(fields=["state", "due_at"], name="ticket_state_due_idx"),
             models.Index(fields=["reporter_user", "id"], name="ticket_reporter_idx"),
@@ -367,7 +373,11 @@ class Ticket(models.Model):
 
     @property
     def place_label(self) -> str:
-        parts = [str(p) for p in (self.compound, self.building, self.unit) if p is not None]
+        parts = [self.compound.name] if self.compound is not None else []
+        if self.unit is not None:
+            parts.append(self.unit.address_label)
+        elif self.building is not None:
+            parts.append(self.building.label)
         if self.address_text:
             parts.append(self.address_text)
         return " ".join(parts)
@@ -403,6 +413,8 @@ class Task(models.Model):
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     reply = models.TextField(_("result"), blank=True)
     instructions = models.TextField(_("instructions"), blank=True)
+    # Copy of the ticket's area path: a grid's or a town's task list is one indexed range.
+    area_path = models.CharField(_("area path"), max_length=255, default="")
 
     class Meta:
         verbose_name = _("unit task")
@@ -410,6 +422,11 @@ class Task(models.Model):
         ordering = ["ticket", "round", "role", "id"]
         indexes = [
             models.Index(fields=["unit", "-ticket"], name="task_unit_ticket_idx"),
+            models.Index(
+                fields=["area_path", "id"],
+                name="task_path_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
             models.Index(fields=["state", "due_at"], name="task_state_due_idx"),
         ]
 

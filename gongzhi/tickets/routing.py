@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext as _
 
 from gongzhi.housing.models import Building, Compound, Unit
@@ -58,11 +59,13 @@ def _place_areas(route: Route, compound: Compound | None, building: Building | N
             % {"community": compound.community.name, "compound": compound.name}
         )
     branches = Organisation.objects.filter(kind=Organisation.Kind.JOINT_BRANCH, dissolved_on__isnull=True)
-    branch = None
+    # One query: a branch over this very building first, else one over the whole compound.
+    covers = Q(covered_compounds=compound)
+    first: Value | Case = Value(1)
     if building is not None:
-        branch = branches.filter(covered_buildings=building).first()
-    if branch is None:
-        branch = branches.filter(covered_compounds=compound).first()
+        covers |= Q(covered_buildings=building)
+        first = Case(When(covered_buildings=building, then=Value(0)), default=Value(1))
+    branch = branches.filter(covers).annotate(first=first).order_by("first", "id").first()
     if branch is not None:
         route.joint_branch = branch
         route.reasons.append(_("Joint branch %(branch)s covers this place.") % {"branch": branch.name})
@@ -75,7 +78,7 @@ def _rule_for(category: ServiceCategory, path: str) -> RoutingRule | None:
     while node is not None:
         rules = {
             (r.area.code if r.area is not None else None): r
-            for r in RoutingRule.objects.filter(category=node).select_related("area", "lead_unit")
+            for r in RoutingRule.objects.filter(category=node).select_related("area", "lead_unit", "category")
         }
         for code in reversed(codes):
             if code in rules:
