@@ -297,6 +297,12 @@ def _on_missing(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, _("No such record."))
 
 
+@api.exception_handler(OverflowError)
+def _on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An id too large for the database cannot name a record.
+    return error_response(request, 404, _("No such record."))
+
+
 @api.exception_handler(AuthenticationError)
 def _on_anonymous(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(request, 401, _("Sign in, or send a partner key in the X-Api-Key header."))

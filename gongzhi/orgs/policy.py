@@ -414,7 +414,8 @@ def get_or_404(user: Any, kind: str | type[Model], action: str = VIEW, **lookup:
     model = KINDS[name]
     try:
         obj = model._default_manager.get(**lookup)
-    except model.DoesNotExist:  # type: ignore[attr-defined]
+    except (model.DoesNotExist, OverflowError):  # type: ignore[attr-defined]
+        # An id beyond the column's range cannot exist (SQLite raises instead of matching none).
         raise Http404 from None
     if scope(user, name, VIEW).filter(pk=obj.pk).exists() and (action == VIEW or can(user, action, obj)):
         return obj

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from gongzhi.orgs.models import ServiceCategory
 from gongzhi.tickets import actions, apikeys
@@ -357,7 +358,11 @@ def test_bad_updates_are_refused(client, key, file, users):
     errors_of(post(client, "servicerequestupdates.json", {**form, "description": ""}), 400)
     errors_of(post(client, "servicerequestupdates.json", {**form, "update_id": "u" * 101}), 400)
     actions.withdraw(users["resident"], ticket, reason="已自行解决")
-    assert "takes no more updates" in errors_of(post(client, "servicerequestupdates.json", form), 400)[0]
+    with translation.override("en"):
+        refused = errors_of(
+            post(client, "servicerequestupdates.json", form, **{"Accept-Language": "en"}), 400
+        )
+    assert "takes no more updates" in refused[0]
     assert not ticket.events.filter(action="partner_update").exists()
 
 
