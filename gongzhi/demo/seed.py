@@ -20,6 +20,7 @@ from django.db import transaction
 
 from gongzhi.core.audit import record_change
 from gongzhi.demo import county as C
+from gongzhi.demo.tickets import seed_ticket_history
 from gongzhi.housing.identity import owner_identity_key as identity_key
 from gongzhi.housing.models import (
     Building,
@@ -99,6 +100,8 @@ class Seeder:
                     self.log(f"  copy {copy}/{self.scale}: {self.counts.values.get('units', 0)} units")
             self.seed_logins()
             for name, n in seed_ticket_settings().items():
+                self.counts.add(name, n)
+            for name, n in seed_ticket_history(log=self.log).items():
                 self.counts.add(name, n)
             record_change(None, "demo.seed", None, after={"scale": self.scale, **self.counts.values})
         return self.counts.values

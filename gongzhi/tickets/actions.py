@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -212,9 +211,8 @@ def _move(
     before = ticket.state
     if move.target is not None:
         ticket.state = move.target
-    ticket.version = F("version") + 1
+    ticket.version += 1  # the row is locked by the caller: nobody else can have moved it
     ticket.save()
-    ticket.refresh_from_db(fields=["version"])
     event = _event(
         ticket,
         action,
@@ -289,7 +287,9 @@ def _task_move(
 
 def _follow_tasks(ticket: Ticket, *, now: dt.datetime) -> None:
     """Move the ticket as its tasks imply (lead signed for it, started, all replied)."""
-    tasks = list(ticket.tasks.filter(state__in=W.ACTIVE_TASK_STATES))
+    # Latest round first: after a reopen the earlier rounds' replied tasks are still active,
+    # and the lead that counts is the one the request came back to.
+    tasks = list(ticket.tasks.filter(state__in=W.ACTIVE_TASK_STATES).order_by("-round", "role", "id"))
     lead = next((t for t in tasks if t.role == Task.Role.LEAD), None)
     action = W.derived_ticket_action(ticket.state, lead.state if lead else None, [t.state for t in tasks])
     if action is None:
@@ -308,6 +308,8 @@ def _reporter_addresses(ticket: Ticket) -> list[tuple[Any, str, str]]:
     people: list[tuple[Any, str, str]] = [
         (ticket.reporter_user, ticket.reporter_phone, ticket.reporter_email)
     ]
+    if not ticket.supporters_count:
+        return people
     for sup in ticket.supporters.select_related("user"):
         people.append((sup.user, sup.phone, sup.email))
     return people
@@ -1061,6 +1063,18 @@ def supervise(
     )
     _notify_supervision(ticket, new_level, note.strip())
     return ticket
+
+
+@transaction.atomic
+def mark_deadline(
+    ticket: Ticket, action: str, *, data: dict, task: Task | None = None, now: dt.datetime
+) -> TicketEvent:
+    """A mark of the deadline sweep on a ticket the caller has locked: "warn" (a clock at
+    50 or 80 %, or a task's sign-for time passed) or "overdue". System only, not shown to
+    the reporter; the caller sets ``warned_pct``/``overdue`` first and tells the units."""
+    if action not in ("warn", "overdue"):
+        raise ValueError(f"not a deadline mark: {action}")
+    return _move(ticket, action, actor=None, classes={W.SYSTEM}, task=task, data=data, now=now)
 
 
 def _notify_supervision(ticket: Ticket, level: int, note: str) -> None:

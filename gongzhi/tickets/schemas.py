@@ -127,25 +127,31 @@ class TicketCreated(Schema):
 # --------------------------------------------------------------------------- reading
 
 
+# Ids are 64-bit: a larger number names nothing and is refused as a bad parameter.
+MAX_ID = 2**63 - 1
+
+
 class TicketQuery(Schema):
     group: StateGroup | None = None
-    category: int | None = Field(None, description="A category id; its sub-categories are included.")
-    compound: int | None = None
+    category: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A category id; its sub-categories are included."
+    )
+    compound: int | None = Field(None, ge=1, le=MAX_ID)
     overdue: bool = False
     referred: bool = False
-    after: int | None = Field(None, description="The ``next_after`` of the previous page.")
+    after: int | None = Field(None, ge=0, le=MAX_ID, description="The ``next_after`` of the previous page.")
     size: int = Field(50, ge=1, le=200)
 
 
 class TaskQuery(Schema):
-    unit: int | None = Field(None, description="Only this unit's tasks.")
+    unit: int | None = Field(None, ge=1, le=MAX_ID, description="Only this unit's tasks.")
     active: bool = Field(False, description="Only tasks still being worked on.")
-    after: int | None = None
+    after: int | None = Field(None, ge=0, le=MAX_ID)
     size: int = Field(50, ge=1, le=200)
 
 
 class PageQuery(Schema):
-    after: int | None = None
+    after: int | None = Field(None, ge=0, le=MAX_ID)
     size: int = Field(50, ge=1, le=200)
 
 

@@ -120,6 +120,7 @@ def test_resident_to_rated_close_through_two_units(seeded_live_server, browser, 
         box = co.nth(i)
         label = grid.locator(f"label[for='{box.get_attribute('id')}']").inner_text()
         box.set_checked("高亭镇人民政府" in label)
+    assert fits(grid)
     screenshot(grid, "ticket-dispatch-phone")
     grid.click("[data-testid=act-dispatch]")
     grid.wait_for_load_state()

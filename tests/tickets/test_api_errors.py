@@ -407,7 +407,13 @@ def _property_test() -> Any:
     not_applicable = [positive_data_acceptance, ignored_auth, negative_data_rejection]
 
     @schema.parametrize()
-    @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=10,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @override_settings(GONGZHI_INTAKE_RATE=(10_000, 10_000, 3600))
     def test_every_route_keeps_to_the_openapi_document(case, desk_session, partner_key, connection_kept):  # type: ignore[no-untyped-def]
         """Generated requests, valid and invalid, never crash the API, and every answer —
