@@ -191,6 +191,14 @@ def _event(
     return event
 
 
+def _checked(table: dict[str, W.Move], action: str, state: str, classes: set[str], note: str = "") -> W.Move:
+    """The workflow's move, or ``Refused`` with its reason in the user's language."""
+    try:
+        return W.check(table, action, state, classes, note)
+    except W.MoveRefused as refused:
+        raise Refused(refused.reason) from None
+
+
 def _move(
     ticket: Ticket,
     action: str,
@@ -204,10 +212,7 @@ def _move(
     now: dt.datetime,
 ) -> TicketEvent:
     """Check and apply one ticket move on a locked ticket; write its event and audit."""
-    try:
-        move = W.check(W.TICKET_MOVES, action, ticket.state, classes, note)
-    except W.MoveRefused as refused:
-        raise Refused(refused.reason) from None
+    move = _checked(W.TICKET_MOVES, action, ticket.state, classes, note)
     before = ticket.state
     if move.target is not None:
         ticket.state = move.target
@@ -251,10 +256,7 @@ def _task_move(
     photos: Sequence[CleanPhoto] = (),
     now: dt.datetime,
 ) -> TicketEvent:
-    try:
-        move = W.check(W.TASK_MOVES, action, task.state, classes, note)
-    except W.MoveRefused as refused:
-        raise Refused(refused.reason) from None
+    move = _checked(W.TASK_MOVES, action, task.state, classes, note)
     before = task.state
     if move.target is not None:
         task.state = move.target
@@ -1007,10 +1009,7 @@ def me_too(
         else ticket.supporters.filter(phone=phone).exists()
     ):
         raise Refused(_("You have already joined this request."))
-    try:
-        W.check(W.TICKET_MOVES, "me_too", ticket.state, {W.REPORTER})
-    except W.MoveRefused as refused:
-        raise Refused(refused.reason) from None
+    _checked(W.TICKET_MOVES, "me_too", ticket.state, {W.REPORTER})
     Supporter.objects.create(ticket=ticket, user=user, phone=phone, email=email, created_at=now)
     ticket.supporters_count = ticket.supporters.count()
     ticket.save(update_fields=["supporters_count", "updated_at"])
