@@ -105,6 +105,9 @@ INSTALLED_APPS = [
     "gongzhi.coverage",
     "gongzhi.tickets",
     "gongzhi.dashboards",
+    "gongzhi.decisions",
+    "gongzhi.consultations",
+    "gongzhi.notices",
     # django-ninja's templates and bundled Swagger UI files, for the offline API docs page.
     "ninja",
 ]

@@ -15,6 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("gongzhi.tickets.urls")),
     path("api/v1/", api.urls),
     path("kpi/", include("gongzhi.dashboards.urls")),
+    path("votes/", include("gongzhi.decisions.urls")),
+    path("consultations/", include("gongzhi.consultations.urls")),
     path("open311/v2/", include("gongzhi.tickets.open311.urls")),
     path("", include("gongzhi.core.urls")),
 ]

@@ -291,7 +291,20 @@ def build_world() -> World:
     home.save(update_fields=["user"])
 
     build_requests(w, grids, communities)
+    build_decisions(w)
     return w
+
+
+def build_decisions(w: World) -> None:
+    """One owners' decision per compound, labelled ``<compound>.vote``."""
+    from gongzhi.decisions.models import Decision
+
+    for c in COMPOUNDS:
+        compound = w.get("compound", c)
+        decision = Decision.objects.create(
+            compound=compound, matter=5, title=f"vote {c}", text="roof", area_path=compound.area_path
+        )
+        w.add("decision", f"{c}.vote", decision, compound=c, path=compound.area_path)
 
 
 def build_requests(w: World, grids: dict[str, Area], communities: dict[str, Area]) -> None:

@@ -44,6 +44,7 @@ KINDS = (
     "ticket",
     "task",
     "notification",
+    "decision",
 )
 REQUEST_KINDS = ("ticket", "task", "notification")
 ROLES = (
@@ -164,8 +165,31 @@ def expected_requests(w: World, role: str, kind: str, action: str) -> set[str]:
     raise AssertionError(f"role {role} not covered for {kind}")
 
 
+def expected_votes(w: World, role: str, action: str) -> set[str]:
+    """Owners' decisions: area staff, the owners' committee and the joint branch run the
+    votes of their compounds (grid workers collect ballots but do not export them); a
+    volunteer and a resident see their compound's; member units have no part in them."""
+    if role == "superuser" or role == "county_admin":
+        return w.labels("decision")
+    runs = {
+        "town_staff": ({"X", "Y", "Z"}, {"view", "change", "export"}),
+        "community_staff": ({"X", "Y"}, {"view", "change", "export"}),
+        "grid_worker": ({"X"}, {"view", "change"}),
+        "branch_secretary": ({"X"}, {"view", "change"}),
+        "committee_member": ({"X"}, {"view", "change", "export"}),
+        "volunteer": ({"X"}, {"view"}),
+        "resident": ({"X"}, {"view"}),
+    }
+    if role not in runs:
+        return set()
+    compounds, allowed = runs[role]
+    return w.in_compounds("decision", compounds) if action in allowed else set()
+
+
 def expected(w: World, role: str, kind: str, action: str) -> set[str]:
     """The labels of ``kind`` that ``role`` may ``action``, per the intended policy."""
+    if kind == "decision":
+        return expected_votes(w, role, action)
     if kind in REQUEST_KINDS:
         return expected_requests(w, role, kind, action)
     if role in ("superuser", "county_admin"):

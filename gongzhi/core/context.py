@@ -24,6 +24,7 @@ def _nav(request: HttpRequest) -> dict[str, bool]:
         "tasks": policy.has_any(user, "task", policy.CHANGE),
         "routing": policy.has_any(user, "ticket", policy.MANAGE),
         "kpi": may_view_kpis(user),
+        "votes": policy.has_any(user, "decision", policy.CHANGE),
     }
 
 

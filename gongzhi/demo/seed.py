@@ -103,6 +103,14 @@ class Seeder:
                 self.counts.add(name, n)
             for name, n in seed_ticket_history(log=self.log).items():
                 self.counts.add(name, n)
+            from gongzhi.demo.consultations import seed_consultations  # the 高亭镇 renovation
+
+            for name, n in seed_consultations(log=self.log).items():
+                self.counts.add(name, n)
+            from gongzhi.demo.votes import seed_votes  # 育才新村's owners' votes
+
+            for name, n in seed_votes(log=self.log).items():
+                self.counts.add(name, n)
             record_change(None, "demo.seed", None, after={"scale": self.scale, **self.counts.values})
         return self.counts.values
 

@@ -21,8 +21,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
+from gongzhi.consultations.models import Consultation, Opinion, ScopeItem
 from gongzhi.core.models import AuditEvent
 from gongzhi.core.paths import under
+from gongzhi.decisions.models import Decision
 from gongzhi.housing.models import (
     Building,
     Compound,
@@ -59,6 +61,9 @@ KINDS: dict[str, type[Model]] = {
     "ticket": Ticket,
     "task": Task,
     "notification": Notification,
+    "consultation": Consultation,
+    "opinion": Opinion,
+    "decision": Decision,
 }
 KIND_OF_MODEL = {model: name for name, model in KINDS.items()}
 
@@ -85,8 +90,12 @@ def _merge(*parts: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
 _DESK_TICKETS = _grant(("ticket",), (VIEW, CHANGE, EXPORT, REVEAL))
 _VIEW_TASKS = _grant(("task",), (VIEW, EXPORT))
 _INBOX = _grant(("notification",), (VIEW, CHANGE))
+# Owners' decisions: area staff, the owners' committee and the party branch prepare and run
+# them (grid workers collect ballots door to door); residents see their compound's.
+_RUN_VOTES = _grant(("decision",), (VIEW, CHANGE, EXPORT))
 
 _STAFF = _merge(
+    _RUN_VOTES,
     _DESK_TICKETS,
     _VIEW_TASKS,
     _INBOX,
@@ -105,6 +114,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
     Role.TOWN_STAFF: _STAFF,
     Role.COMMUNITY_STAFF: _merge(_STAFF, _grant(("rolegrant",), (CHANGE,))),
     Role.GRID_WORKER: _merge(
+        _grant(("decision",), (VIEW, CHANGE)),
         _DESK_TICKETS,
         _VIEW_TASKS,
         _INBOX,
@@ -116,6 +126,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
         _grant(ORGS, (VIEW,)),
     ),
     Role.BRANCH_SECRETARY: _merge(
+        _grant(("decision",), (VIEW, CHANGE)),
         # The joint branch verifies on site and follows up in its compounds.
         _grant(("ticket",), (VIEW, CHANGE, EXPORT)),
         _VIEW_TASKS,
@@ -126,6 +137,7 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
         _grant(ORGS, (VIEW,)),
     ),
     Role.COMMITTEE_MEMBER: _merge(
+        _RUN_VOTES,
         _grant(("ticket", "task"), (VIEW,)),
         _INBOX,
         _grant(("area",), (VIEW,)),
@@ -141,13 +153,14 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
         _grant(("organisation", "membership"), (VIEW, CHANGE)),
     ),
     Role.VOLUNTEER: _merge(
+        _grant(("decision",), (VIEW,)),
         _INBOX,
         _grant(("area",), (VIEW,)),
         _grant(("compound", "building", "channel"), (VIEW,)),
         _grant(("organisation",), (VIEW,)),
     ),
     Role.RESIDENT: _merge(
-        _grant(("ticket",), (VIEW,)),
+        _grant(("ticket", "decision"), (VIEW,)),
         _INBOX,
         _grant(("area", "compound", "building", "channel"), (VIEW,)),
         _grant(("unit", "entrance", "ownership", "resident", "owner"), (VIEW,)),
@@ -155,6 +168,27 @@ RULES: dict[str, dict[str, frozenset[str]]] = {
         _grant(("organisation",), (VIEW,)),
     ),
 }
+
+# ---- consultations (征求意见) -------------------------------------------------------------
+# Area staff organise consultations (MANAGE: open, close, assign and publish replies); grid
+# workers and the joint branch go door to door (CHANGE: record responses, raise opinions);
+# the owners' committee and member units draft replies to the opinions assigned to them.
+# Residents answer through their slip's code on the public pages, not through a role.
+_CONSULT_ORGANISE = _grant(("consultation", "opinion"), (VIEW, CHANGE, EXPORT, MANAGE))
+_CONSULT_FIELD = _merge(
+    _grant(("consultation",), (VIEW, CHANGE, EXPORT)), _grant(("opinion",), (VIEW, CHANGE))
+)
+_CONSULT_ANSWER = _merge(_grant(("consultation",), (VIEW,)), _grant(("opinion",), (VIEW, CHANGE)))
+for _role, _extra in {
+    Role.TOWN_STAFF: _CONSULT_ORGANISE,
+    Role.COMMUNITY_STAFF: _CONSULT_ORGANISE,
+    Role.GRID_WORKER: _CONSULT_FIELD,
+    Role.BRANCH_SECRETARY: _CONSULT_FIELD,
+    Role.COMMITTEE_MEMBER: _CONSULT_ANSWER,
+    Role.UNIT_LIAISON: _CONSULT_ANSWER,
+}.items():
+    RULES[_role] = _merge(RULES[_role], _extra)
+# ---- end consultations ----------------------------------------------------------------------
 
 # Roles whose grant sits on a compound, an area or a member unit.
 COMPOUND_ROLES = frozenset({Role.BRANCH_SECRETARY, Role.COMMITTEE_MEMBER, Role.VOLUNTEER, Role.RESIDENT})
@@ -219,6 +253,7 @@ _COMPOUND_LOOKUP = {
     "ownership": "unit__compound_id",
     "resident": "unit__compound_id",
     "channel": "compound_id",
+    "decision": "compound_id",
 }
 
 
@@ -286,10 +321,45 @@ def _ticket_filter(kind: str, grant: RoleGrant, user: Any) -> Q | None:
     return None
 
 
+def _consultation_filter(kind: str, grant: RoleGrant, action: str) -> Q | None:
+    """Q over Consultation or Opinion for a grant.
+
+    A consultation is reached through the compounds in its scope, so a town-wide round
+    reaches a community's staff and grid workers for their own compounds; only an area that
+    holds the whole consultation organises it (MANAGE). An opinion is reached by the place it
+    comes from. A member unit reaches the opinions assigned to it (and their consultations);
+    an owners' committee sees its compound's opinions and answers those assigned to it.
+    """
+    if grant.organisation_id:
+        if kind == "opinion":
+            return Q(assignee_id=grant.organisation_id)
+        return Q(id__in=Opinion.objects.filter(assignee_id=grant.organisation_id).values("consultation_id"))
+    covered = _compound_ids_for(grant)
+    if covered is None:
+        return None
+    compounds = Compound.objects.filter(covered).values("id")
+    area_wide = grant.area is not None and grant.area.level != Area.Level.GRID
+    if kind == "opinion":
+        q = Q(compound_id__in=compounds)
+        if area_wide:
+            q |= under("area_path", grant.area.path)  # type: ignore[union-attr]
+        if grant.role == Role.COMMITTEE_MEMBER and action != VIEW:
+            q &= Q(assignee__compound_id=grant.compound_id)
+        return q
+    if action == MANAGE:
+        return under("area_path", grant.area.path) if area_wide else None  # type: ignore[union-attr]
+    q = Q(id__in=ScopeItem.objects.filter(compound_id__in=compounds).values("consultation_id"))
+    if area_wide:
+        q |= under("area_path", grant.area.path)  # type: ignore[union-attr]
+    return q
+
+
 def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> Q | None:
     """Q over ``kind`` for the objects below the grant's node; None when nothing is."""
     if kind in ("ticket", "task"):
         return _ticket_filter(kind, grant, user)
+    if kind in ("consultation", "opinion"):
+        return _consultation_filter(kind, grant, action)
     if kind == "notification":
         return Q(recipient=user)
     if grant.role == Role.RESIDENT and kind in ("unit", "entrance", "resident", "ownership", "owner"):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import record_change
+from gongzhi.core.text import clean_text
 from gongzhi.housing.models import Building, Compound, Resident, Unit
 from gongzhi.orgs import policy
 from gongzhi.orgs.models import Organisation, Role, ServiceCategory
@@ -127,16 +128,7 @@ def time_limit_for(
 
 
 def _clean_text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if "\x00" in text:
-        raise ValidationError({field: _("The text contains a character that cannot be stored.")})
-    if required and not text:
-        raise ValidationError({field: _("This field is required.")})
-    if len(text) > limit:
-        raise ValidationError(
-            {field: _("At most %(n)s characters (this has %(m)s).") % {"n": limit, "m": len(text)}}
-        )
-    return text
+    return clean_text(value, field, required=required, limit=limit)
 
 
 def _lock(ticket: Ticket, expected_version: int | None) -> Ticket:

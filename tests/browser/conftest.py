@@ -74,3 +74,26 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# A cheap phone speaking Chinese, and an office desktop.
+PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "device_scale_factor": 2}
+DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
+
+
+def as_user(browser, base: str, username: str, **context):  # type: ignore[no-untyped-def]
+    """A new page signed in as one of the demo logins (on a phone unless told otherwise)."""
+    from gongzhi.demo.seed import DEMO_PASSWORD
+
+    page = browser.new_context(**(context or PHONE)).new_page()
+    page.goto(base + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    return page
+
+
+def fits(page) -> bool:  # type: ignore[no-untyped-def]
+    """No sideways scrolling on a 360-px phone."""
+    return page.evaluate("document.documentElement.scrollWidth") <= 360

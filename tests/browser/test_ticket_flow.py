@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gongzhi.demo.seed import DEMO_PASSWORD
 from gongzhi.housing.models import Building, ServiceChannel
 from gongzhi.tickets.models import Ticket
-from tests.browser.conftest import screenshot
-
-PHONE = {"viewport": {"width": 360, "height": 740}, "locale": "zh-CN", "device_scale_factor": 2}
+from tests.browser.conftest import PHONE, as_user, fits, screenshot
 
 
 @pytest.fixture
@@ -25,20 +22,6 @@ def photo(tmp_path: Path) -> Path:
     image.save(buf, "JPEG")
     path.write_bytes(buf.getvalue())
     return path
-
-
-def as_user(browser, base: str, username: str):  # type: ignore[no-untyped-def]
-    page = browser.new_context(**PHONE).new_page()
-    page.goto(base + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return page
-
-
-def fits(page) -> bool:  # type: ignore[no-untyped-def]
-    return page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def file_from_poster(browser, base: str, photo: Path, text: str, phone: str):  # type: ignore[no-untyped-def]
