@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 from hypothesis import settings as hypothesis_settings
+
+from tests.demo_snapshot import seed_demo
 
 # Property tests run the same examples on every machine: CI never turns red by chance, and a
 # failure found locally with a random seed is reproduced as a new explicit example.
@@ -22,5 +23,5 @@ def media_of_the_session(tmp_path_factory):  # type: ignore[no-untyped-def]
 def demo_county(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """The demo county, seeded once per test session and shared read-only by the tests."""
     with django_db_blocker.unblock():
-        call_command("seed-demo", verbosity=0)
+        seed_demo()
     return True

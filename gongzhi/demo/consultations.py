@@ -18,7 +18,7 @@ import datetime as dt
 import io
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -68,7 +68,7 @@ class RoundPlan:
 
 # title, opens, closes, state, share answering, shift of leaning, opinions, share answered
 # fmt: off
-ROUNDS = [
+_STORY = [
     RoundPlan("高亭镇老旧小区改造方案（初稿）征求意见", dt.date(2026, 3, 10), dt.date(2026, 4, 10),
               "published", 0.80, -0.14, 150, 1.0),
     RoundPlan("高亭镇老旧小区改造方案（修改稿）征求意见", dt.date(2026, 6, 1), dt.date(2026, 6, 30),
@@ -77,7 +77,12 @@ ROUNDS = [
               "open", 0.93, 0.03, 76, 0.55),
 ]
 # fmt: on
-TODAY = dt.date(2026, 11, 1)
+# The story is written as seen on 2026-11-01. Seeded on another day, every date moves with it
+# (to "yesterday"), so the final round is always open and its close still ahead.
+_STORY_DAY = dt.date(2026, 11, 1)
+_SHIFT = (dt.datetime.now(TZ).date() - dt.timedelta(days=1)) - _STORY_DAY
+ROUNDS = [replace(r, opens=r.opens + _SHIFT, closes=r.closes + _SHIFT) for r in _STORY]
+TODAY = _STORY_DAY + _SHIFT
 
 PLAN = (
     "改造范围：高亭镇48幢无物业老旧住宅楼，共1058户。\n"

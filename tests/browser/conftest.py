@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+
+from tests.demo_snapshot import seed_demo
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by fixtures in
 # the same thread are still plain synchronous calls.
@@ -54,7 +55,7 @@ def seeded_live_server(live_server, transactional_db):  # type: ignore[no-untype
     from gongzhi.orgs.models import Area
 
     if not Area.objects.exists():
-        call_command("seed-demo", verbosity=0)
+        seed_demo()
     return live_server
 
 

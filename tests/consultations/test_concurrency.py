@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from gongzhi.consultations.models import (
 )
 from gongzhi.demo.county import COUNTY
 from gongzhi.orgs.models import Area
+from tests.demo_snapshot import seed_demo
 from tests.policy_world import build_world
 
 pytestmark = [
@@ -54,7 +54,7 @@ def demo_county_afterwards(
     if had_demo and any("demo_county" in getattr(item, "fixturenames", ()) for item in later):
         with django_db_blocker.unblock():
             if not Area.objects.exists():
-                call_command("seed-demo", verbosity=0)
+                seed_demo()
 
 
 def at_once(*moves: Callable[[], Any]) -> list[Any]:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Max
 
@@ -30,6 +29,7 @@ from tests.dashboards.scenario import (
     rollup_cells,
     walk_to_rating,
 )
+from tests.demo_snapshot import seed_demo
 
 
 @contextmanager
@@ -80,7 +80,7 @@ def in_threads(*jobs: Callable[[], Any]) -> list[Any]:
 @pytest.mark.django_db(transaction=True)
 def test_two_consumers_at_once_count_every_event_once():
     if not Area.objects.exists():  # an earlier test flushed the shared demo county
-        call_command("seed-demo", verbosity=0)
+        seed_demo()
     first_event = last_event_id()
     first_ticket = Ticket.objects.aggregate(m=Max("id"))["m"] or 0
     RollupCursor.objects.update_or_create(

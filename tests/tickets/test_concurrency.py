@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from gongzhi.orgs.models import Area, Organisation, Role, RoleGrant, ServiceCate
 from gongzhi.tickets import actions
 from gongzhi.tickets.models import CategorySetting, Notification, Task, Ticket, TicketEvent, TimeLimit
 from gongzhi.tickets.sweep import sweep
+from tests.demo_snapshot import seed_demo
 
 # SQLite's in-memory test database is shared between connections through a cache whose
 # table locks fail at once ("database table is locked") instead of waiting like row locks
@@ -62,7 +62,7 @@ def demo_county_afterwards(
     if had_demo and any("demo_county" in getattr(item, "fixturenames", ()) for item in later):
         with django_db_blocker.unblock():
             if not Area.objects.exists():
-                call_command("seed-demo", verbosity=0)
+                seed_demo()
 
 
 @dataclass
