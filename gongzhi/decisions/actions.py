@@ -1,6 +1,6 @@
 """Every change to an owners' decision. Each action runs in one transaction, locks the
 decision row, checks the state and the window, writes the record and an audit event.
-Ballot entries are only ever added; the entry that counts is derived (``ballots.effective``).
+Ballots are recorded by ``casting`` (re-exported here, so callers use one module).
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import record_change
 from gongzhi.core.masking import mask_name
-from gongzhi.core.text import clean_text
-from gongzhi.decisions import ballots as B
 from gongzhi.decisions import codes
+from gongzhi.decisions import guards as G
+from gongzhi.decisions.casting import cast_online as cast_online
+from gongzhi.decisions.casting import correct_ballot as correct_ballot
+from gongzhi.decisions.casting import elector_for_code
+from gongzhi.decisions.casting import latest_seq as latest_seq
+from gongzhi.decisions.casting import owner_group as owner_group
+from gongzhi.decisions.casting import record_ballot as record_ballot
 from gongzhi.decisions.counting import count_decision
+from gongzhi.decisions.guards import Refused as Refused
 from gongzhi.decisions.models import (
-    BallotEntry,
-    CurrentBallot,
     Decision,
     DecisionDocument,
     DecisionStep,
@@ -38,53 +41,9 @@ from gongzhi.housing.models import Building, Compound, Ownership, Unit
 from gongzhi.orgs import policy
 from gongzhi.tickets.photos import clean_photo
 
-MAX_TEXT = 5000
 ASSEMBLY_NOTICE_DAYS = 15
 MAX_DOCUMENT_BYTES = 10 * 2**20
-DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
 State = Decision.State
-
-
-class Refused(ValidationError):
-    """A change refused by the rules of the vote; carries a translated reason."""
-
-
-def _text(value: str, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    return clean_text(value, field, required=required, limit=limit)
-
-
-def _require_change(user: Any, decision: Decision) -> None:
-    if not policy.can(user, policy.CHANGE, decision):
-        raise PermissionDenied
-
-
-def _lock(decision: Decision, expected_version: int | None = None) -> Decision:
-    locked = Decision.objects.select_for_update().get(pk=decision.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise Refused(_("Someone else changed this decision a moment ago. Reload the page and try again."))
-    return locked
-
-
-def _save(decision: Decision, *fields: str) -> None:
-    decision.version += 1
-    decision.save(update_fields=[*fields, "version"])
-
-
-def _step(decision: Decision, kind: str, user: Any, note: str = "", at: dt.datetime | None = None) -> None:
-    DecisionStep.objects.create(
-        decision=decision,
-        kind=kind,
-        note=note,
-        at=at or timezone.now(),
-        recorded_by=user if getattr(user, "is_authenticated", False) else None,
-    )
-
-
-def _expect(decision: Decision, *states: str) -> None:
-    if decision.state not in states:
-        raise Refused(
-            _("Not possible while the decision is “%(state)s”.") % {"state": decision.get_state_display()}
-        )
 
 
 # --------------------------------------------------------------------------- preparation
@@ -133,8 +92,8 @@ def create_decision(
         decision = Decision.objects.create(
             compound=compound,
             matter=matter,
-            title=_text(title, "title", limit=200),
-            text=_text(text, "text"),
+            title=G.text(title, "title", limit=200),
+            text=G.text(text, "text"),
             is_assembly=is_assembly,
             notice_days=notice_days,
             deemed_votes=deemed_votes,
@@ -155,7 +114,7 @@ def record_step(
 ) -> None:
     """Record a party-led step (branch pre-discussion, community opinion) or that the
     residents' committee was informed."""
-    _require_change(user, decision)
+    G.require_change(user, decision)
     allowed = {
         DecisionStep.Kind.BRANCH_PREDISCUSSION,
         DecisionStep.Kind.COMMUNITY_OPINION,
@@ -164,24 +123,24 @@ def record_step(
     }
     if kind not in allowed:
         raise ValidationError({"kind": _("Choose one of the listed steps.")})
-    note = _text(note, "note", required=kind == DecisionStep.Kind.OTHER)
+    note = G.text(note, "note", required=kind == DecisionStep.Kind.OTHER)
     now = timezone.now()
     if at is not None and at > now:
         raise ValidationError({"at": _("A step cannot be recorded in the future.")})
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.DRAFT, State.NOTICE)
-        _step(decision, kind, user, note, at or now)
+        decision = G.lock(decision)
+        G.expect(decision, State.DRAFT, State.NOTICE)
+        G.step(decision, kind, user, note, at or now)
         if kind == DecisionStep.Kind.COMMITTEE_INFORMED and decision.committee_informed_at is None:
             decision.committee_informed_at = at or now
-            _save(decision, "committee_informed_at")
+            G.save(decision, "committee_informed_at")
         record_change(user, "decision.step", decision, after={"kind": kind, "note": note})
 
 
 def add_document(user: Any, decision: Decision, title: str, upload: UploadedFile) -> DecisionDocument:
     """Attach a document (PDF or image) to a decision before voting opens."""
-    _require_change(user, decision)
-    title = _text(title, "title", limit=120)
+    G.require_change(user, decision)
+    title = G.text(title, "title", limit=120)
     if upload.size is None or upload.size > MAX_DOCUMENT_BYTES:
         raise ValidationError(
             {"file": _("The file is larger than %(mb)s MB.") % {"mb": MAX_DOCUMENT_BYTES // 2**20}}
@@ -199,8 +158,8 @@ def add_document(user: Any, decision: Decision, title: str, upload: UploadedFile
 
         content, sha = ContentFile(data, name="doc.pdf"), hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.DRAFT, State.NOTICE)
+        decision = G.lock(decision)
+        G.expect(decision, State.DRAFT, State.NOTICE)
         document = DecisionDocument.objects.create(
             decision=decision,
             title=title,
@@ -224,11 +183,11 @@ def post_notice(
 ) -> Decision:
     """Post the notice of the vote with its window. An assembly needs its notice period
     (≥ 15 days) before voting opens and the residents' committee informed first."""
-    _require_change(user, decision)
+    G.require_change(user, decision)
     now = now or timezone.now()
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.DRAFT)
+        decision = G.lock(decision)
+        G.expect(decision, State.DRAFT)
         if decision.is_assembly and decision.committee_informed_at is None:
             raise Refused(
                 _("Inform the residents' committee before posting the notice of an owners' assembly.")
@@ -248,8 +207,8 @@ def post_notice(
             raise ValidationError({"closes_at": _("The window must close after it opens.")})
         decision.opens_at, decision.closes_at, decision.notice_posted_at = opens_at, closes_at, now
         decision.state = State.NOTICE
-        _save(decision, "opens_at", "closes_at", "notice_posted_at", "state")
-        _step(decision, DecisionStep.Kind.NOTICE_POSTED, user, at=now)
+        G.save(decision, "opens_at", "closes_at", "notice_posted_at", "state")
+        G.step(decision, DecisionStep.Kind.NOTICE_POSTED, user, at=now)
         record_change(
             user,
             "decision.notice",
@@ -283,16 +242,16 @@ def open_voting(user: Any, decision: Decision, *, now: dt.datetime | None = None
     """Open the window and freeze the electorate: every exclusive unit in scope with its
     area, kind and owner key. From now on the registry's changes do not reach this vote."""
     if user is not None:
-        _require_change(user, decision)
+        G.require_change(user, decision)
     now = now or timezone.now()
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.NOTICE)
+        decision = G.lock(decision)
+        G.expect(decision, State.NOTICE)
         assert decision.opens_at is not None
         if now < decision.opens_at:
             raise Refused(
                 _("The notice period has not ended yet: voting opens at %(at)s.")
-                % {"at": _fmt(decision.opens_at)}
+                % {"at": G.fmt(decision.opens_at)}
             )
         units = Unit.objects.filter(compound_id=decision.compound_id).select_related("building", "entrance")
         building_ids = list(decision.buildings.values_list("id", flat=True))
@@ -322,8 +281,8 @@ def open_voting(user: Any, decision: Decision, *, now: dt.datetime | None = None
             batch_size=2000,
         )
         decision.state = State.VOTING
-        _save(decision, "state")
-        _step(
+        G.save(decision, "state")
+        G.step(
             decision,
             DecisionStep.Kind.VOTING_OPENED,
             user,
@@ -334,29 +293,25 @@ def open_voting(user: Any, decision: Decision, *, now: dt.datetime | None = None
     return decision
 
 
-def _fmt(at: dt.datetime) -> str:
-    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
-
-
 def extend_window(user: Any, decision: Decision, closes_at: dt.datetime, reason: str) -> Decision:
     """Move the closing time later while voting is open; the reason is recorded."""
-    _require_change(user, decision)
-    reason = _text(reason, "reason")
+    G.require_change(user, decision)
+    reason = G.text(reason, "reason")
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.NOTICE, State.VOTING)
+        decision = G.lock(decision)
+        G.expect(decision, State.NOTICE, State.VOTING)
         assert decision.closes_at is not None
         if closes_at <= decision.closes_at:
             raise ValidationError(
                 {
                     "closes_at": _("An extension must close later than %(at)s.")
-                    % {"at": _fmt(decision.closes_at)}
+                    % {"at": G.fmt(decision.closes_at)}
                 }
             )
         before = decision.closes_at
         decision.closes_at = closes_at
-        _save(decision, "closes_at")
-        _step(decision, DecisionStep.Kind.WINDOW_EXTENDED, user, reason)
+        G.save(decision, "closes_at")
+        G.step(decision, DecisionStep.Kind.WINDOW_EXTENDED, user, reason)
         record_change(
             user,
             "decision.extend",
@@ -368,302 +323,26 @@ def extend_window(user: Any, decision: Decision, closes_at: dt.datetime, reason:
     return decision
 
 
-# --------------------------------------------------------------------------- ballots
-
-
-def elector_for_code(code: str) -> Elector | None:
-    """The elector a voting code belongs to (None for a wrong code)."""
-    return (
-        Elector.objects.select_related("decision", "building").filter(code_digest=codes.digest(code)).first()
-    )
-
-
-def owner_group(elector: Elector) -> list[Elector]:
-    """The units of the same owner in this vote: one owner's ballot covers all of them."""
-    return list(
-        Elector.objects.filter(decision_id=elector.decision_id, owner_key=elector.owner_key).order_by("id")
-    )
-
-
-def latest_seq(elector: Elector) -> int:
-    return BallotEntry.objects.filter(elector=elector).aggregate(m=Max("seq"))["m"] or 0
-
-
-def _append(
-    decision: Decision,
-    elector: Elector,
-    *,
-    choice: str,
-    channel: str,
-    cast_at: dt.datetime,
-    now: dt.datetime,
-    user: Any,
-    collector: str = "",
-    reason: str = "",
-    photo: Any = None,
-    authorisation: Any = None,
-) -> BallotEntry:
-    """Add one entry at the end of the decision's chain (the decision row is locked)."""
-    seq = decision.chain_length + 1
-    prev = decision.chain_head or B.GENESIS
-    recorded_by = user if getattr(user, "is_authenticated", False) else None
-    fields = {
-        "seq": seq,
-        "unit_id": str(elector.unit_id),
-        "choice": choice,
-        "channel": channel,
-        "cast_at": cast_at.isoformat(),
-        "recorded_at": now.isoformat(),
-        "recorded_by": recorded_by.get_username() if recorded_by else "",
-        "collector": collector,
-        "reason": reason,
-        "photo_sha256": photo.sha256 if photo else "",
-        "authorisation_sha256": authorisation.sha256 if authorisation else "",
-    }
-    digest = B.entry_hash(prev, fields)
-    entry = BallotEntry(
-        decision=decision,
-        elector=elector,
-        seq=seq,
-        choice=choice,
-        channel=channel,
-        cast_at=cast_at,
-        recorded_at=now,
-        recorded_by=recorded_by,
-        collector=collector,
-        reason=reason,
-        photo_sha256=fields["photo_sha256"],
-        authorisation_sha256=fields["authorisation_sha256"],
-        prev_hash=prev,
-        hash=digest,
-    )
-    if photo is not None:
-        photo.content.name = f"{elector.unit_id}-{seq}{photo.extension}"
-        entry.photo = photo.content
-    if authorisation is not None:
-        authorisation.content.name = f"{elector.unit_id}-{seq}-auth{authorisation.extension}"
-        entry.authorisation = authorisation.content
-    entry.save()
-    decision.chain_head, decision.chain_length = digest, seq
-    decision.save(update_fields=["chain_head", "chain_length"])
-    _refresh_current(decision, elector)
-    return entry
-
-
-def _as_pure(entry: BallotEntry) -> B.Entry:
-    return B.Entry(entry.seq, str(entry.elector_id), entry.choice, entry.channel, entry.cast_at)
-
-
-def _refresh_current(decision: Decision, elector: Elector) -> None:
-    entries = list(BallotEntry.objects.filter(elector=elector).order_by("seq"))
-    pure = [_as_pure(e) for e in entries]
-    chosen = B.effective(pure, decision.precedence).get(str(elector.pk))
-    by_seq = {e.seq: e for e in entries}
-    conflict = bool(B.conflicts(pure))
-    if chosen is None:
-        CurrentBallot.objects.filter(elector=elector).delete()
-        return
-    CurrentBallot.objects.update_or_create(
-        elector=elector,
-        defaults={
-            "decision": decision,
-            "building_id": elector.building_id,
-            "entry": by_seq[chosen.seq],
-            "choice": chosen.choice,
-            "latest_seq": entries[-1].seq,
-            "conflict": conflict,
-        },
-    )
-
-
-def _check_window(decision: Decision, at: dt.datetime, field: str = "cast_at") -> None:
-    if decision.state != State.VOTING:
-        raise Refused(_("Voting is not open for this decision."))
-    assert decision.opens_at is not None and decision.closes_at is not None
-    if not decision.opens_at <= at <= decision.closes_at:
-        raise ValidationError(
-            {
-                field: _("Outside the voting window (%(a)s – %(b)s).")
-                % {"a": _fmt(decision.opens_at), "b": _fmt(decision.closes_at)}
-            }
-        )
-
-
-def _check_choice(choice: str, *, allow_void: bool = False) -> None:
-    if choice not in BallotEntry.Choice.values and not (allow_void and choice == ""):
-        raise ValidationError({"choice": _("Choose agree, disagree or abstain.")})
-
-
-def cast_online(
-    code: str, choice: str, *, based_on: int, now: dt.datetime | None = None
-) -> list[BallotEntry]:
-    """The owner's own ballot after the identity check by voting code. It covers every unit
-    the owner holds in this vote. ``based_on`` is the latest entry the owner saw: if another
-    ballot for the unit arrived meanwhile, this one is refused, so exactly one counts."""
-    now = now or timezone.now()
-    _check_choice(choice)
-    if choice == BallotEntry.Choice.SPOILED:
-        raise ValidationError({"choice": _("Choose agree, disagree or abstain.")})
-    elector = elector_for_code(code)
-    if elector is None:
-        raise ValidationError({"code": _("This voting code is not valid.")})
-    with transaction.atomic():
-        decision = _lock(elector.decision)
-        _check_window(decision, now, "code")
-        group = owner_group(elector)
-        if latest_seq(elector) != based_on:
-            raise Refused(
-                _(
-                    "Another ballot for this unit was recorded a moment ago. "
-                    "Look at it and vote again if needed."
-                )
-            )
-        entries = [
-            _append(
-                decision,
-                e,
-                choice=choice,
-                channel=BallotEntry.Channel.ONLINE,
-                cast_at=now,
-                now=now,
-                user=None,
-            )
-            for e in group
-        ]
-        record_change(
-            None,
-            "ballot.online",
-            decision,
-            after={"units": [e.unit_id for e in group], "seq": entries[-1].seq},
-        )
-    return entries
-
-
-def record_ballot(
-    user: Any,
-    decision: Decision,
-    elector: Elector,
-    *,
-    choice: str,
-    channel: str,
-    cast_at: dt.datetime,
-    photo: UploadedFile | None = None,
-    collector: str = "",
-    authorisation: UploadedFile | None = None,
-    based_on: int | None = None,
-    now: dt.datetime | None = None,
-) -> list[BallotEntry]:
-    """Staff enter a signed paper ballot (with its photo), or one collected door to door or
-    by proxy by a named volunteer (a proxy also needs the written authorisation)."""
-    _require_change(user, decision)
-    now = now or timezone.now()
-    if channel not in (BallotEntry.Channel.PAPER, BallotEntry.Channel.DOOR, BallotEntry.Channel.PROXY):
-        raise ValidationError({"channel": _("Choose paper, door-to-door or proxy.")})
-    _check_choice(choice)
-    if cast_at > now:
-        raise ValidationError({"cast_at": _("A ballot cannot be dated in the future.")})
-    if elector.decision_id != decision.pk:
-        raise ValidationError({"unit": _("This unit is not in the electorate of this decision.")})
-    if photo is None:
-        raise ValidationError({"photo": _("Attach a photo of the signed ballot.")})
-    clean = clean_photo(photo, field="photo")
-    collector = _text(collector, "collector", required=channel != BallotEntry.Channel.PAPER, limit=60)
-    auth = None
-    if channel == BallotEntry.Channel.PROXY:
-        if authorisation is None:
-            raise ValidationError(
-                {"authorisation": _("A proxy ballot needs the owner's written authorisation.")}
-            )
-        auth = clean_photo(authorisation, field="authorisation")
-    with transaction.atomic():
-        decision = _lock(decision)
-        _check_window(decision, cast_at)
-        if based_on is not None and latest_seq(elector) != based_on:
-            raise Refused(
-                _(
-                    "Another ballot for this unit was recorded a moment ago. "
-                    "Look at it and enter again if needed."
-                )
-            )
-        entries = [
-            _append(
-                decision,
-                e,
-                choice=choice,
-                channel=channel,
-                cast_at=cast_at,
-                now=now,
-                user=user,
-                collector=collector,
-                photo=clean if e.pk == elector.pk else None,
-                authorisation=auth if e.pk == elector.pk else None,
-            )
-            for e in owner_group(elector)
-        ]
-        record_change(
-            user, f"ballot.{channel}", decision, after={"unit": elector.unit_id, "seq": entries[-1].seq}
-        )
-    return entries
-
-
-def correct_ballot(
-    user: Any, decision: Decision, elector: Elector, *, choice: str, reason: str
-) -> list[BallotEntry]:
-    """A staff correction (e.g. a typing error on a paper ballot, or a void): a new entry
-    with the reason, covering the owner's units; what was there before stays in the record."""
-    _require_change(user, decision)
-    _check_choice(choice, allow_void=True)
-    reason = _text(reason, "reason")
-    now = timezone.now()
-    with transaction.atomic():
-        decision = _lock(decision)
-        if decision.state not in (State.VOTING, State.COUNTED, State.PUBLISHED):
-            raise Refused(_("Corrections are possible once voting has opened."))
-        if elector.decision_id != decision.pk:
-            raise ValidationError({"unit": _("This unit is not in the electorate of this decision.")})
-        entries = [
-            _append(
-                decision,
-                e,
-                choice=choice,
-                channel=BallotEntry.Channel.CORRECTION,
-                cast_at=now,
-                now=now,
-                user=user,
-                reason=reason,
-            )
-            for e in owner_group(elector)
-        ]
-        record_change(
-            user,
-            "ballot.correction",
-            decision,
-            after={"unit": elector.unit_id, "choice": choice},
-            reason=reason,
-        )
-    return entries
-
-
 # --------------------------------------------------------------------------- result
 
 
 def close_and_count(user: Any, decision: Decision, *, now: dt.datetime | None = None) -> Result:
     """After the window has closed: count every effective ballot and keep the result."""
     if user is not None:
-        _require_change(user, decision)
+        G.require_change(user, decision)
     now = now or timezone.now()
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.VOTING)
+        decision = G.lock(decision)
+        G.expect(decision, State.VOTING)
         assert decision.closes_at is not None
         if now < decision.closes_at:
             raise Refused(
-                _("The voting window is still open until %(at)s.") % {"at": _fmt(decision.closes_at)}
+                _("The voting window is still open until %(at)s.") % {"at": G.fmt(decision.closes_at)}
             )
         result = _count(user, decision, now, reason="")
         decision.state = State.COUNTED
-        _save(decision, "state")
-        _step(decision, DecisionStep.Kind.VOTING_CLOSED, user, at=now)
+        G.save(decision, "state")
+        G.step(decision, DecisionStep.Kind.VOTING_CLOSED, user, at=now)
         record_change(user, "decision.count", decision, after={"approved": result.approved})
     return result
 
@@ -688,11 +367,11 @@ def _count(
 
 def recount(user: Any, decision: Decision, reason: str) -> Result:
     """Count again (after corrections or an objection): a new result linked to the last one."""
-    _require_change(user, decision)
-    reason = _text(reason, "reason")
+    G.require_change(user, decision)
+    reason = G.text(reason, "reason")
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.COUNTED, State.PUBLISHED)
+        decision = G.lock(decision)
+        G.expect(decision, State.COUNTED, State.PUBLISHED)
         last = decision.results.order_by("-id").first()
         result = _count(user, decision, timezone.now(), reason, recount_of=last)
         record_change(user, "decision.recount", decision, after={"approved": result.approved}, reason=reason)
@@ -702,14 +381,14 @@ def recount(user: Any, decision: Decision, reason: str) -> Result:
 def publish_result(user: Any, decision: Decision) -> Decision:
     """Publish the latest count (in aggregate only). From now on the record is fixed; the
     objection period starts."""
-    _require_change(user, decision)
+    G.require_change(user, decision)
     now = timezone.now()
     with transaction.atomic():
-        decision = _lock(decision)
-        _expect(decision, State.COUNTED)
+        decision = G.lock(decision)
+        G.expect(decision, State.COUNTED)
         decision.state, decision.published_at = State.PUBLISHED, now
-        _save(decision, "state", "published_at")
-        _step(decision, DecisionStep.Kind.RESULT_PUBLISHED, user, at=now)
+        G.save(decision, "state", "published_at")
+        G.step(decision, DecisionStep.Kind.RESULT_PUBLISHED, user, at=now)
         record_change(user, "decision.publish", decision)
     return decision
 
@@ -723,7 +402,7 @@ def objection_deadline(decision: Decision) -> dt.datetime | None:
 def file_objection(code: str, decision: Decision, text: str, *, now: dt.datetime | None = None) -> Objection:
     """An owner (identified by their voting code) objects to the published result."""
     now = now or timezone.now()
-    text = _text(text, "text", limit=2000)
+    text = G.text(text, "text", limit=2000)
     elector = elector_for_code(code)
     if elector is None or elector.decision_id != decision.pk:
         raise ValidationError({"code": _("This voting code is not valid.")})
@@ -738,8 +417,8 @@ def file_objection(code: str, decision: Decision, text: str, *, now: dt.datetime
 
 def answer_objection(user: Any, objection: Objection, answer: str) -> Objection:
     """Answer an objection once; the answer is published with the result."""
-    _require_change(user, objection.decision)
-    answer = _text(answer, "answer")
+    G.require_change(user, objection.decision)
+    answer = G.text(answer, "answer")
     with transaction.atomic():
         locked = Objection.objects.select_for_update().get(pk=objection.pk)
         if locked.answered_at is not None:
