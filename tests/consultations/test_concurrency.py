@@ -3,18 +3,15 @@ browser tabs — meet at the consultation's row lock: the first writes, the seco
 the first wrote. Only PostgreSQL has the row locks this is about.
 
 These tests commit (``transaction=True``) on a small county of their own (``policy_world``);
-when a later test of the session needs the demo county, it is seeded again afterwards.
+when a later test of the session needs the demo county, it is put back afterwards.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from gongzhi.consultations import actions
@@ -27,56 +24,10 @@ from gongzhi.consultations.models import (
     Reply,
     Response,
 )
-from gongzhi.demo.county import COUNTY
-from gongzhi.orgs.models import Area
-from tests.demo_snapshot import seed_demo
+from tests.concurrency import COMMITTING, demo_county_afterwards, together  # noqa: F401 - the fixture is autouse
 from tests.policy_world import build_world
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="concurrent writers need row locks; SQLite's shared in-memory test database has none",
-    ),
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo_county_afterwards(
-    request: pytest.FixtureRequest, django_db_setup: Any, django_db_blocker: Any
-) -> Any:
-    with django_db_blocker.unblock():
-        had_demo = Area.objects.filter(code=COUNTY[0]).exists()
-    yield
-    items = request.session.items
-    mine = [i for i, item in enumerate(items) if item.module is request.module]
-    later = items[mine[-1] + 1 :] if mine else []
-    if had_demo and any("demo_county" in getattr(item, "fixturenames", ()) for item in later):
-        with django_db_blocker.unblock():
-            if not Area.objects.exists():
-                seed_demo()
-
-
-def at_once(*moves: Callable[[], Any]) -> list[Any]:
-    """Run the moves in threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(moves))
-    results: list[Any] = [None] * len(moves)
-
-    def run(i: int, move: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = move()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(moves)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+pytestmark = COMMITTING
 
 
 @pytest.fixture
@@ -107,7 +58,7 @@ def test_a_bulk_reply_submitted_twice_at_once_publishes_once(consultation):
     def submit() -> Any:
         return actions.bulk_reply(admin, c, ids, outcome="accepted", text="统一答复", key=key)
 
-    first, second = at_once(submit, submit)
+    first, second = together(submit, submit)
     assert isinstance(first, BulkReply) and isinstance(second, BulkReply), (first, second)
     assert first.pk == second.pk
     assert Reply.objects.filter(opinion__consultation=c).count() == 3
@@ -122,7 +73,7 @@ def test_a_response_submitted_twice_at_once_is_recorded_once(consultation):
             None, household, willingness="willing", channel=Channel.PHONE_PAGE, idempotency_key="phone:twice"
         )
 
-    first, second = at_once(submit, submit)
+    first, second = together(submit, submit)
     assert isinstance(first, Response) and isinstance(second, Response), (first, second)
     assert first.pk == second.pk
     assert Response.objects.filter(household=household).count() == 1

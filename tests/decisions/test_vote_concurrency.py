@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from gongzhi.decisions import actions, codes
 from gongzhi.decisions.counting import export_rows, verify_export
 from gongzhi.decisions.models import BallotEntry, Decision
+from tests.concurrency import COMMITTING, demo_county_afterwards, together  # noqa: F401 - the fixture is autouse
 from tests.decisions.vote_world import build_vote_world, voting_decision
-from tests.tickets.test_concurrency import demo_county_afterwards, pytestmark, together  # noqa: F401
+
+pytestmark = COMMITTING
 
 
 def test_two_online_ballots_for_one_unit_at_once_exactly_one_counts() -> None:

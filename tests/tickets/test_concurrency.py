@@ -12,57 +12,25 @@ it is seeded again at the end of this module.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from gongzhi.demo.county import COUNTY
 from gongzhi.housing.models import Building, Compound, CompoundGrid
 from gongzhi.orgs.models import Area, Organisation, Role, RoleGrant, ServiceCategory
 from gongzhi.tickets import actions
 from gongzhi.tickets.models import CategorySetting, Notification, Task, Ticket, TicketEvent, TimeLimit
 from gongzhi.tickets.sweep import sweep
-from tests.demo_snapshot import seed_demo
+from tests.concurrency import COMMITTING, demo_county_afterwards, together  # noqa: F401 - the fixture is autouse
 
-# SQLite's in-memory test database is shared between connections through a cache whose
-# table locks fail at once ("database table is locked") instead of waiting like row locks
-# do; what these tests check — row locks taken by concurrent transactions — exists only on
-# PostgreSQL, where the suite runs as well.
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="concurrent writers need row locks; SQLite's shared in-memory test database has none",
-    ),
-]
+pytestmark = COMMITTING
 TZ = timezone.get_default_timezone()
 T0 = dt.datetime(2027, 3, 1, 9, 0, tzinfo=TZ)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def demo_county_afterwards(
-    request: pytest.FixtureRequest, django_db_setup: Any, django_db_blocker: Any
-) -> Any:
-    """Leave the database as these tests found it: if the demo county was there and a test
-    after this module relies on it, seed it again (each test here ends by emptying the
-    database)."""
-    with django_db_blocker.unblock():
-        had_demo = Area.objects.filter(code=COUNTY[0]).exists()
-    yield
-    items = request.session.items
-    mine = [i for i, item in enumerate(items) if item.module is request.module]
-    later = items[mine[-1] + 1 :] if mine else []
-    if had_demo and any("demo_county" in getattr(item, "fixturenames", ()) for item in later):
-        with django_db_blocker.unblock():
-            if not Area.objects.exists():
-                seed_demo()
 
 
 @dataclass
@@ -135,29 +103,6 @@ def dispatched(w: World, *, co: bool = False, start: dt.datetime = T0) -> Ticket
     actions.accept(w.users["desk1"], ticket, now=start - dt.timedelta(minutes=5))
     co_units = [w.units["CCU2"]] if co else []
     return actions.dispatch(w.users["desk1"], ticket, lead_unit=w.units["CCU1"], co_units=co_units, now=start)
-
-
-def together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released at the same moment; each result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=20)
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - handed back to the test to look at
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck"
-    return results
 
 
 def moves(ticket: Ticket) -> list[str]:
