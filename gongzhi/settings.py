@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "gongzhi.dashboards",
     "gongzhi.decisions",
     "gongzhi.consultations",
+    "gongzhi.meetings",
     "gongzhi.notices",
     # django-ninja's templates and bundled Swagger UI files, for the offline API docs page.
     "ninja",

@@ -292,7 +292,60 @@ def build_world() -> World:
 
     build_requests(w, grids, communities)
     build_decisions(w)
+    build_meetings(w)
     return w
+
+
+def build_meetings(w: World) -> None:
+    """A discussion hall per compound (``<compound>.hall``) whose resolution gives its
+    owners' committee an action item (``<compound>.hall.ai``), and a joint meeting of town A
+    (``townA.joint``, no compound) that invites the power company and gives it an action
+    item (``townA.joint.ai``)."""
+    from gongzhi.meetings.models import ActionItem, AgendaItem, Invitee, Meeting, Resolution
+
+    now = timezone.now()
+
+    def meeting(label: str, *, area: Area, compound: Compound | None, convener: Organisation) -> Meeting:
+        m = Meeting.objects.create(
+            kind=Meeting.Kind.HALL if compound is not None else Meeting.Kind.JOINT,
+            title=label,
+            area=area,
+            area_path=compound.area_path if compound is not None else area.path,
+            compound=compound,
+            convener=convener,
+            starts_at=now,
+            place="hall",
+            created_at=now,
+        )
+        w.add("meeting", label, m, compound=compound and label.split(".")[0], path=m.area_path)
+        return m
+
+    def action_item(label: str, m: Meeting, owner: Organisation) -> None:
+        item = AgendaItem.objects.create(meeting=m, position=1, title="topic", created_at=now)
+        resolution = Resolution.objects.create(
+            item=item, text="agreed", method=Resolution.Method.CONSENSUS, adopted=True, decided_at=now
+        )
+        ai = ActionItem.objects.create(
+            resolution=resolution,
+            meeting=m,
+            title="work",
+            assignee_org=owner,
+            deadline=now.date(),
+            area_path=m.area_path,
+            compound=m.compound,
+            created_at=now,
+        )
+        w.add("actionitem", label, ai, compound=m.compound and label.split(".")[0], path=m.area_path)
+
+    for c in COMPOUNDS:
+        compound = w.get("compound", c)
+        committee = Organisation.objects.get(compound=compound, kind=Organisation.Kind.OWNERS_COMMITTEE)
+        hall = meeting(f"{c}.hall", area=compound.community, compound=compound, convener=committee)
+        action_item(f"{c}.hall.ai", hall, committee)
+    power = w.get("organisation", "power")
+    joint = meeting("townA.joint", area=w.area("townA"), compound=None, convener=power)
+    Invitee.objects.create(meeting=joint, organisation=power)
+    action_item("townA.joint.ai", joint, power)
 
 
 def build_decisions(w: World) -> None:

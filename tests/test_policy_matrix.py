@@ -45,6 +45,8 @@ KINDS = (
     "task",
     "notification",
     "decision",
+    "meeting",
+    "actionitem",
 )
 REQUEST_KINDS = ("ticket", "task", "notification")
 ROLES = (
@@ -186,8 +188,39 @@ def expected_votes(w: World, role: str, action: str) -> set[str]:
     return w.in_compounds("decision", compounds) if action in allowed else set()
 
 
+def expected_meetings(w: World, role: str, kind: str, action: str) -> set[str]:
+    """Meetings and their action items: area staff convene and run the meetings of their
+    subtree, the joint branch and the owners' committee those of their compound; a grid
+    worker helps run (sign-in) the meetings of its grid's compounds; a member unit sees the
+    meetings it is invited to and reports on the action items given to it; volunteers and
+    residents see their compound's."""
+    if role in ("superuser", "county_admin"):
+        return w.labels(kind)
+    on_meetings = {"view", "change", "export", "manage"}
+    on_items = {"view", "change", "export"}
+    runs: dict[str, tuple[set[str], set[str], set[str]]] = {
+        # role: (labels of meetings, actions on meetings, actions on action items)
+        "town_staff": ({"X.hall", "Y.hall", "Z.hall", "townA.joint"}, on_meetings, on_items),
+        "community_staff": ({"X.hall", "Y.hall"}, on_meetings, on_items),
+        "branch_secretary": ({"X.hall"}, on_meetings, on_items),
+        "committee_member": ({"X.hall"}, on_meetings, on_items),
+        "grid_worker": ({"X.hall"}, {"view", "change"}, {"view"}),
+        "volunteer": ({"X.hall"}, {"view"}, {"view"}),
+        "resident": ({"X.hall"}, {"view"}, {"view"}),
+        "unit_liaison": ({"townA.joint"}, {"view"}, {"view", "change"}),
+    }
+    if role not in runs:
+        return set()
+    meetings, allowed_meetings, allowed_items = runs[role]
+    if kind == "meeting":
+        return meetings if action in allowed_meetings else set()
+    return {f"{m}.ai" for m in meetings} if action in allowed_items else set()
+
+
 def expected(w: World, role: str, kind: str, action: str) -> set[str]:
     """The labels of ``kind`` that ``role`` may ``action``, per the intended policy."""
+    if kind in ("meeting", "actionitem"):
+        return expected_meetings(w, role, kind, action)
     if kind == "decision":
         return expected_votes(w, role, action)
     if kind in REQUEST_KINDS:

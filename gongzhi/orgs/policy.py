@@ -36,6 +36,7 @@ from gongzhi.housing.models import (
     ServiceChannel,
     Unit,
 )
+from gongzhi.meetings.models import ActionItem, Invitee, Meeting
 from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant
 from gongzhi.tickets.models import Notification, Task, Ticket
 
@@ -64,6 +65,8 @@ KINDS: dict[str, type[Model]] = {
     "consultation": Consultation,
     "opinion": Opinion,
     "decision": Decision,
+    "meeting": Meeting,
+    "actionitem": ActionItem,
 }
 KIND_OF_MODEL = {model: name for name, model in KINDS.items()}
 
@@ -189,6 +192,26 @@ for _role, _extra in {
 }.items():
     RULES[_role] = _merge(RULES[_role], _extra)
 # ---- end consultations ----------------------------------------------------------------------
+
+# ---- meetings (联席会议, 红色议事厅) ------------------------------------------------------------
+# MANAGE: convene, announce, sign off the minutes (area staff; the joint branch and the owners'
+# committee for their compound). CHANGE on a meeting: run it — sign-in, minutes, resolutions.
+# CHANGE on an action item: report progress and completion (the responsible member unit too).
+_MEETINGS_CONVENE = _merge(
+    _grant(("meeting",), (VIEW, CHANGE, EXPORT, MANAGE)), _grant(("actionitem",), (VIEW, CHANGE, EXPORT))
+)
+for _role, _extra in {
+    Role.TOWN_STAFF: _MEETINGS_CONVENE,
+    Role.COMMUNITY_STAFF: _MEETINGS_CONVENE,
+    Role.BRANCH_SECRETARY: _MEETINGS_CONVENE,
+    Role.COMMITTEE_MEMBER: _MEETINGS_CONVENE,
+    Role.GRID_WORKER: _merge(_grant(("meeting",), (VIEW, CHANGE)), _grant(("actionitem",), (VIEW,))),
+    Role.UNIT_LIAISON: _merge(_grant(("meeting",), (VIEW,)), _grant(("actionitem",), (VIEW, CHANGE))),
+    Role.VOLUNTEER: _grant(("meeting", "actionitem"), (VIEW,)),
+    Role.RESIDENT: _grant(("meeting", "actionitem"), (VIEW,)),
+}.items():
+    RULES[_role] = _merge(RULES[_role], _extra)
+# ---- end meetings ---------------------------------------------------------------------------
 
 # Roles whose grant sits on a compound, an area or a member unit.
 COMPOUND_ROLES = frozenset({Role.BRANCH_SECRETARY, Role.COMMITTEE_MEMBER, Role.VOLUNTEER, Role.RESIDENT})
@@ -354,8 +377,39 @@ def _consultation_filter(kind: str, grant: RoleGrant, action: str) -> Q | None:
     return q
 
 
+def _meeting_filter(kind: str, grant: RoleGrant) -> Q | None:
+    """Q over Meeting or ActionItem for a grant.
+
+    Area staff reach the meetings of their subtree; compound roles their compound's; a
+    member unit the meetings it is invited to (view) and the action items given to it.
+    """
+    if grant.organisation_id:
+        if kind == "actionitem":
+            return Q(assignee_org_id=grant.organisation_id)
+        invited = Invitee.objects.filter(organisation_id=grant.organisation_id).values("meeting_id")
+        return Q(id__in=invited) | Q(convener_id=grant.organisation_id)
+    if grant.area is not None:
+        if grant.area.level == Area.Level.GRID:
+            covered = _compounds_under_area(grant.area)
+            return Q(compound__in=Compound.objects.filter(covered).values("id"))
+        # Also what reaches the area's own bodies: a town's joint meeting that invites a
+        # community, and the action items it gives the community.
+        if kind == "actionitem":
+            return under("area_path", grant.area.path) | under("assignee_org__area__path", grant.area.path)
+        return under("area_path", grant.area.path) | Q(
+            id__in=Invitee.objects.filter(under("organisation__area__path", grant.area.path)).values(
+                "meeting_id"
+            )
+        )
+    if grant.compound_id:
+        return Q(compound_id=grant.compound_id)
+    return None
+
+
 def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> Q | None:
     """Q over ``kind`` for the objects below the grant's node; None when nothing is."""
+    if kind in ("meeting", "actionitem"):
+        return _meeting_filter(kind, grant)
     if kind in ("ticket", "task"):
         return _ticket_filter(kind, grant, user)
     if kind in ("consultation", "opinion"):

@@ -202,8 +202,10 @@ def _move(
     data: dict | None = None,
     photos: Sequence[CleanPhoto] = (),
     now: dt.datetime,
+    label: str = "",
 ) -> TicketEvent:
-    """Check and apply one ticket move on a locked ticket; write its event and audit."""
+    """Check and apply one ticket move on a locked ticket; write its event and audit.
+    ``label`` names the acting body where it is not the actor's own (a meeting)."""
     move = _checked(W.TICKET_MOVES, action, ticket.state, classes, note)
     before = ticket.state
     if move.target is not None:
@@ -214,7 +216,7 @@ def _move(
         ticket,
         action,
         actor=actor,
-        label=_label(actor, classes, task),
+        label=label or _label(actor, classes, task),
         from_state=before,
         to_state=ticket.state,
         task=task,
@@ -662,6 +664,15 @@ def dispatch(
     classes = _desk(actor, ticket)
     now = now or timezone.now()
     units = [lead_unit, *[u for u in co_units if u.pk != lead_unit.pk]]
+    _check_units(units)
+    instructions = _clean_text(instructions, "instructions", required=False)
+    _send_to_units(
+        ticket, "dispatch", units, actor=actor, classes=classes, instructions=instructions, now=now
+    )
+    return ticket
+
+
+def _check_units(units: Sequence[Organisation]) -> None:
     for unit in units:
         if unit.kind != Organisation.Kind.MEMBER_UNIT or not unit.is_active:
             raise ValidationError(
@@ -669,7 +680,21 @@ def dispatch(
             )
     if len({u.pk for u in units}) != len(units):
         raise ValidationError({"co_units": _("A unit is listed twice.")})
-    instructions = _clean_text(instructions, "instructions", required=False)
+
+
+def _send_to_units(
+    ticket: Ticket,
+    action: str,
+    units: Sequence[Organisation],
+    *,
+    actor: Any,
+    classes: set[str],
+    instructions: str,
+    now: dt.datetime,
+    label: str = "",
+) -> None:
+    """Start a new round of tasks — the first unit leads — and tell the units."""
+    lead_unit = units[0]
     round_no = (ticket.tasks.order_by("-round").values_list("round", flat=True).first() or 0) + 1
     tasks = [
         _new_task(
@@ -690,12 +715,13 @@ def dispatch(
     ticket.overdue = False
     _move(
         ticket,
-        "dispatch",
+        action,
         actor=actor,
         classes=classes,
         note=instructions,
         data={"lead": lead_unit.pk, "co": [u.pk for u in units[1:]], "round": round_no},
         now=now,
+        label=label,
     )
     names = "、".join(u.name for u in units)
     for task in tasks:
@@ -710,7 +736,6 @@ def dispatch(
                 "due": timezone.localtime(task.accept_due_at).strftime("%m-%d %H:%M"),
             },
         )
-    return ticket
 
 
 @transaction.atomic
@@ -1022,6 +1047,63 @@ def refer(
         raise Refused(_("This request is already referred to the joint meeting."))
     ticket.referred, ticket.referred_reason = True, reason.strip()
     _move(ticket, "refer", actor=actor, classes=_desk(actor, ticket), note=reason.strip(), now=now)
+    return ticket
+
+
+@transaction.atomic
+def record_meeting_event(
+    ticket: Ticket, action: str, *, label: str, note: str = "", data: dict | None = None, now: dt.datetime
+) -> TicketEvent:
+    """Write on the request's timeline what a meeting did about it (``W.MEETING_ACTIONS``):
+    put it on an agenda, resolved it, gave work to units, saw the work done or overdue.
+    Called by ``gongzhi.meetings.actions`` only, inside its transaction; ``label`` is the
+    meeting's convening body. A resolution answers a referral to the joint meeting; the
+    reporters hear of resolutions and of work done."""
+    if action not in W.MEETING_ACTIONS:
+        raise ValueError(f"not a meeting event: {action}")
+    ticket = _lock(ticket, None)
+    data = dict(data or {})
+    if action == "meeting_resolution" and ticket.referred:
+        data["referral_answered"] = True
+    event = _move(ticket, action, actor=None, classes={W.SYSTEM}, note=note, data=data, now=now, label=label)
+    if action in ("meeting_resolution", "action_done"):
+        _notify_reporters(ticket, event)
+    return event
+
+
+@transaction.atomic
+def redispatch(
+    ticket: Ticket,
+    *,
+    units: Sequence[Organisation],
+    label: str,
+    instructions: str,
+    actor: Any = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Send the request to the units a meeting agreed on: the first leads. The tasks still
+    open are cancelled and a new round starts with fresh time limits. Called by
+    ``gongzhi.meetings.actions`` for a resolution; ``label`` is the meeting's convener."""
+    ticket = _lock(ticket, None)
+    now = now or timezone.now()
+    units = list(units)
+    if not units:
+        raise ValidationError({"units": _("Name at least one member unit.")})
+    _check_units(units)
+    instructions = _clean_text(instructions, "instructions", required=False)
+    _checked(W.TICKET_MOVES, "redispatch", ticket.state, {W.SYSTEM})  # refuse before cancelling
+    for task in ticket.tasks.filter(state__in=W.ACTIVE_TASK_STATES).select_related("unit"):
+        _task_move(task, "cancel", actor=None, classes={W.SYSTEM}, note=instructions, now=now)
+    _send_to_units(
+        ticket,
+        "redispatch",
+        units,
+        actor=actor,
+        classes={W.SYSTEM},
+        instructions=instructions,
+        now=now,
+        label=label,
+    )
     return ticket
 
 

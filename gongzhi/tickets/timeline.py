@@ -88,6 +88,8 @@ def sentence(event: TicketEvent, ticket: Ticket, names: dict[int, str]) -> str:
         return _("Update from %(who)s.") % {"who": who}
     if a == "refer":
         return _("Referred to the joint meeting of member units.")
+    if a in W.MEETING_ACTIONS or a == "redispatch":
+        return _meeting_sentence(a, d, names)
     if a == "supervise":
         return _("Supervision raised to level %(level)s.") % {"level": d.get("level", "?")}
     if a == "warn":
@@ -115,6 +117,31 @@ def sentence(event: TicketEvent, ticket: Ticket, names: dict[int, str]) -> str:
     if a == "note":
         return _("%(who)s added a note.") % {"who": who}
     return str(W.State(event.to_state).label) if event.to_state in W.State.values else a
+
+
+def _meeting_sentence(a: str, d: dict[str, Any], names: dict[int, str]) -> str:
+    """What a meeting did about the request; ``d`` holds the names and dates as written."""
+    if a == "agenda":
+        return _("Put on the agenda of %(meeting)s on %(date)s.") % d
+    if a == "meeting_resolution":
+        if d.get("referral_answered"):
+            return _("%(meeting)s answered the referral with a resolution.") % d
+        return _("%(meeting)s passed a resolution on it.") % d
+    if a == "action_item":
+        return _("%(meeting)s gave %(owner)s the task “%(title)s”, due %(deadline)s.") % d
+    if a == "action_done":
+        return _("%(owner)s finished “%(title)s”.") % d
+    if a == "action_overdue":
+        return _("“%(title)s” (%(owner)s) is overdue: the deadline was %(deadline)s.") % d
+    if a == "action_carried":
+        return _("“%(title)s” is not done yet and is back on the agenda of %(meeting)s.") % d
+    lead = names.get(d.get("lead", 0), "?")
+    if d.get("co"):
+        return _("As the meeting agreed, sent to %(lead)s to lead, with %(co)s helping.") % {
+            "lead": lead,
+            "co": _units(d["co"], names),
+        }
+    return _("As the meeting agreed, sent to %(lead)s to handle.") % {"lead": lead}
 
 
 def build(ticket: Ticket, *, audience: str) -> list[Line]:

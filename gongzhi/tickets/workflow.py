@@ -67,6 +67,15 @@ def _m(sources, target, actors, needs_note=False, public=True):  # type: ignore[
     return Move(frozenset(sources), target, frozenset(actors), needs_note, public)
 
 
+MEETING_ACTIONS = (
+    "agenda",
+    "meeting_resolution",
+    "action_item",
+    "action_done",
+    "action_overdue",
+    "action_carried",
+)
+
 TICKET_MOVES: dict[str, Move] = {
     "report": _m({""}, S.REPORTED, {DESK, REPORTER, SYSTEM}),
     "accept": _m({S.REPORTED}, S.ACCEPTED, {DESK}),
@@ -102,6 +111,19 @@ TICKET_MOVES: dict[str, Move] = {
     "unreachable": _m({S.CLOSED}, None, {DESK}, needs_note=True, public=False),
     "refuse_unreasonable": _m(
         OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP, S.ARCHIVED}, None, {DESK}, public=False
+    ),
+    # What a meeting did about the request (gongzhi.meetings): put on an agenda, resolved,
+    # work given to units with a deadline, done, overdue, carried to the next meeting.
+    **{
+        action: _m(OPEN_STATES | {S.CLOSED, S.FOLLOWED_UP, S.ARCHIVED}, None, {SYSTEM})
+        for action in MEETING_ACTIONS
+    },
+    # A meeting's resolution sends the request to the units it agreed on: the tasks of the
+    # earlier round are cancelled and a new round starts with its own clocks.
+    "redispatch": _m(
+        {S.ACCEPTED, S.DISPATCHED, S.UNIT_ACCEPTED, S.IN_PROGRESS},
+        S.DISPATCHED,
+        {DESK, SYSTEM},
     ),
 }
 
