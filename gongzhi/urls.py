@@ -17,6 +17,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("kpi/", include("gongzhi.dashboards.urls")),
     path("votes/", include("gongzhi.decisions.urls")),
     path("consultations/", include("gongzhi.consultations.urls")),
+    path("meetings/", include("gongzhi.meetings.urls")),
+    path("c/", include("gongzhi.meetings.urls_public")),
     path("open311/v2/", include("gongzhi.tickets.open311.urls")),
     path("", include("gongzhi.core.urls")),
 ]

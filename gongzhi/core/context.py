@@ -25,6 +25,7 @@ def _nav(request: HttpRequest) -> dict[str, bool]:
         "routing": policy.has_any(user, "ticket", policy.MANAGE),
         "kpi": may_view_kpis(user),
         "votes": policy.has_any(user, "decision", policy.CHANGE),
+        "meetings": policy.has_any(user, "meeting"),
     }
 
 

@@ -17,6 +17,8 @@ from gongzhi.core.audit import client_ip
 from gongzhi.core.models import AuditEvent
 from gongzhi.coverage.compute import compute_coverage
 from gongzhi.housing.models import Compound, ServiceChannel
+from gongzhi.meetings.queries import open_action_items_for
+from gongzhi.meetings.views_warnings import hot_issues_summary
 from gongzhi.orgs import policy
 from gongzhi.orgs.models import Organisation, Role, RoleGrant
 
@@ -88,6 +90,10 @@ def home(request: HttpRequest) -> HttpResponse:
             .prefetch_related("residents")
         )
     context["requests"] = _request_counts(user)
+    if policy.has_any(user, "meeting", policy.MANAGE):
+        context["hot_issues"] = hot_issues_summary(user)
+    if policy.has_any(user, "actionitem", policy.CHANGE):
+        context["my_action_items"] = open_action_items_for(user)
     return render(request, "home.html", context)
 
 

@@ -111,6 +111,10 @@ class Seeder:
 
             for name, n in seed_votes(log=self.log).items():
                 self.counts.add(name, n)
+            from gongzhi.demo.meetings import seed_meetings  # joint meetings and discussion halls
+
+            for name, n in seed_meetings(log=self.log).items():
+                self.counts.add(name, n)
             record_change(None, "demo.seed", None, after={"scale": self.scale, **self.counts.values})
         return self.counts.values
 

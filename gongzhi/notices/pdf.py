@@ -127,8 +127,21 @@ def _data_url(url: str) -> tuple[bytes, str]:
 
 
 @functools.cache
+def _strict_images() -> None:
+    """Import WeasyPrint once, then undo its process-wide switch that makes Pillow accept
+    truncated images: the photo checks of every upload (``tickets/photos.py``) must keep
+    refusing a cut-off file after the process has rendered a PDF. Notices only embed images
+    that passed those checks."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+@functools.cache
 def _fetcher_class() -> type:
     """WeasyPrint's fetcher class, built on first use so that importing this module stays cheap."""
+    _strict_images()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class OfflineFetcher(URLFetcher):
@@ -155,6 +168,7 @@ def html_to_pdf(
     html: str, request: HttpRequest | None = None, *, resources: OfflineResources | None = None
 ) -> bytes:
     """A PDF of an HTML document, its stylesheets and images read through ``resources``."""
+    _strict_images()
     from weasyprint import HTML
 
     if resources is None:

@@ -146,7 +146,9 @@ def _meeting_sentence(a: str, d: dict[str, Any], names: dict[int, str]) -> str:
 
 def build(ticket: Ticket, *, audience: str) -> list[Line]:
     """The timeline for ``audience``: "public" (the reporter), "unit" or "desk"."""
-    events = list(ticket.events.select_related("task__unit").prefetch_related("attachments").order_by("id"))
+    events = list(
+        ticket.events.select_related("task__unit").prefetch_related("attachments").order_by("at", "id")
+    )
     from gongzhi.orgs.models import Organisation
 
     unit_ids: set[int] = set()

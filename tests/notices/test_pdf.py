@@ -235,3 +235,22 @@ def test_the_response_is_an_inline_pdf_with_its_chinese_name(notice_template: st
 def test_the_file_name_is_safe_for_every_client(name: str, header: str) -> None:
     assert content_disposition(name) == header
     assert ascii_filename(name).isascii()
+
+
+def test_rendering_a_pdf_leaves_the_photo_checks_strict() -> None:
+    """WeasyPrint switches Pillow to accept truncated images when it is imported; a process
+    that has rendered a notice must still refuse a cut-off JPEG upload."""
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageFile
+
+    from gongzhi.notices.pdf import html_to_pdf
+    from gongzhi.tickets.photos import clean_photo
+
+    assert html_to_pdf("<p>公示</p>").startswith(b"%PDF")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), "red").save(buf, "JPEG")
+    whole = buf.getvalue()
+    with pytest.raises(ValidationError):
+        clean_photo(SimpleUploadedFile("half.jpg", whole[: len(whole) // 2], "image/jpeg"))
