@@ -195,6 +195,16 @@ GONGZHI_MAX_PHOTOS = envint("GONGZHI_MAX_PHOTOS", 4)
 # KPI weights (response, resolution, satisfaction) and the smallest sample for medians.
 GONGZHI_KPI_WEIGHTS = tuple(int(w) for w in envlist("GONGZHI_KPI_WEIGHTS", "30,35,35"))
 GONGZHI_KPI_MIN_COUNT = envint("GONGZHI_KPI_MIN_COUNT", 5)
+# Days a meeting's notice goes out ahead, per kind, e.g. "joint=5,hall=2". The statutory ones
+# (owners' committee 7, owners' assembly 15) may be lengthened, never shortened.
+GONGZHI_MEETING_NOTICE_DAYS: dict[str, int] = {}
+for _pair in envlist("GONGZHI_MEETING_NOTICE_DAYS"):
+    _kind, _sep, _days = _pair.partition("=")
+    if _kind.strip() not in {"joint", "hall", "committee", "assembly"} or not _days.strip().isdigit():
+        raise ImproperlyConfigured(f"GONGZHI_MEETING_NOTICE_DAYS: cannot read {_pair!r} (kind=days)")
+    if int(_days) < {"committee": 7, "assembly": 15}.get(_kind.strip(), 0):
+        raise ImproperlyConfigured(f"GONGZHI_MEETING_NOTICE_DAYS: {_pair!r} is shorter than the law allows")
+    GONGZHI_MEETING_NOTICE_DAYS[_kind.strip()] = int(_days)
 # Notification adapters by channel: inbox is in-app; SMS prints to the console by default.
 GONGZHI_NOTIFY_BACKENDS = {
     "inbox": "gongzhi.tickets.notify.InboxBackend",

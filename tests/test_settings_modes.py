@@ -58,3 +58,12 @@ def test_database_url_parsing():
     assert lite["NAME"] == "/srv/gongzhi/db.sqlite3"
     assert lite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in lite["OPTIONS"]["init_command"]
+
+
+def test_meeting_notice_periods_may_be_lengthened_but_not_below_the_law():
+    longer = load_settings(GONGZHI_ENV="test", GONGZHI_MEETING_NOTICE_DAYS="joint=5,committee=10")
+    assert longer.returncode == 0, longer.stderr
+    short = load_settings(GONGZHI_ENV="test", GONGZHI_MEETING_NOTICE_DAYS="committee=3")
+    assert short.returncode != 0 and "shorter than the law allows" in short.stderr
+    garbled = load_settings(GONGZHI_ENV="test", GONGZHI_MEETING_NOTICE_DAYS="party=2")
+    assert garbled.returncode != 0 and "cannot read 'party=2'" in garbled.stderr

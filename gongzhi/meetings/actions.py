@@ -49,6 +49,15 @@ OPEN_RECORD = (S.IN_SESSION, S.ENDED)
 MAX_RELATED = 100
 
 
+def publication_due(meeting: Meeting) -> dt.datetime | None:
+    """When an owners' committee must have published the decisions of a meeting it has
+    held (3 days after it opened); None for other kinds, meetings not held, and signed-off
+    minutes, which are the publication."""
+    if meeting.kind != K.COMMITTEE or meeting.is_signed or meeting.state not in (S.IN_SESSION, S.ENDED):
+        return None
+    return (meeting.opened_at or meeting.starts_at) + dt.timedelta(days=PUBLISH_DAYS)
+
+
 def notice_days(kind: str) -> int:
     overrides = getattr(settings, "GONGZHI_MEETING_NOTICE_DAYS", {}) or {}
     return int(overrides.get(kind, NOTICE_DAYS[K(kind)]))
@@ -144,12 +153,24 @@ def _users_of(org: Organisation) -> list[Any]:
     return sorted(users, key=lambda u: u.pk)
 
 
-def _tell(users: Iterable[Any], phones: Iterable[str], subject: str, body: str, url: str) -> int:
+def _tell(
+    users: Iterable[Any],
+    phones: Iterable[str],
+    subject: str,
+    body: str,
+    url: str,
+    now: dt.datetime | None = None,
+) -> int:
+    """Queue an inbox message for each account and an SMS for each phone; the count queued."""
     sent = 0
     for user in users:
-        sent += enqueue(channel="inbox", recipient=user, subject=subject, body=body, url=url) is not None
+        sent += (
+            enqueue(channel="inbox", recipient=user, subject=subject, body=body, url=url, now=now) is not None
+        )
     for phone in phones:
-        sent += enqueue(channel="sms", address=phone, subject=subject, body=body, url=url) is not None
+        sent += (
+            enqueue(channel="sms", address=phone, subject=subject, body=body, url=url, now=now) is not None
+        )
     return sent
 
 

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.models import AppendOnlyModel
+from gongzhi.core.models import AppendOnlyError, AppendOnlyModel
 from gongzhi.orgs.models import Area, Organisation, Person
 
 
@@ -312,6 +312,16 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Signed-off minutes are the record: the actions refuse to change them, and so does
+        # the model, whatever path a change comes by (admin, shell, a bug).
+        if (
+            self.pk is not None
+            and Meeting.objects.filter(pk=self.meeting_id, signed_at__isnull=False).exists()
+        ):
+            raise AppendOnlyError("the minutes of this meeting are signed off")
+        super().save(*args, **kwargs)
 
 
 def attachment_path(instance: MinutesAttachment, filename: str) -> str:

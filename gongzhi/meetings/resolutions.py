@@ -244,7 +244,7 @@ def redispatch_ticket(actor: Any, resolution: Resolution, *, now: dt.datetime | 
 
 def _lock_item(item: ActionItem, version: int | None) -> ActionItem:
     locked = (
-        ActionItem.objects.select_for_update()
+        ActionItem.objects.select_for_update(of=("self",))
         .select_related("meeting", "assignee_org", "assignee_person", "ticket")
         .get(pk=item.pk)
     )

@@ -5,7 +5,7 @@
   request's timeline, a notice to the owner and the convener, and the next meeting of the
   series (not yet held) gets it on its agenda.
 * An owners' committee meeting held more than 3 days ago whose minutes are not signed off
-  (so its decisions are not published) is reported to the convener, once a day.
+  (so its decisions are not published) is reported to the convener, at most once a day.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from gongzhi.meetings import actions as A
 from gongzhi.meetings import resolutions as R
 from gongzhi.meetings.models import ActionItem, ActionItemEvent, Meeting
+from gongzhi.tickets.models import Notification
 
 WARN_DAYS = 2
 
@@ -65,6 +66,7 @@ def warn_due(now: dt.datetime) -> int:
                 _("Action item due on %(deadline)s") % {"deadline": item.deadline.isoformat()},
                 item.title,
                 f"/meetings/actions/{item.pk}/",
+                now,
             )
             n += 1
     return n
@@ -95,6 +97,7 @@ def mark_overdue(now: dt.datetime) -> tuple[int, int]:
                 subject,
                 body,
                 f"/meetings/actions/{item.pk}/",
+                now,
             )
             marked += 1
             meeting = _next_meeting(item, now)
@@ -105,20 +108,27 @@ def mark_overdue(now: dt.datetime) -> tuple[int, int]:
 
 
 def late_committee_decisions(now: dt.datetime) -> int:
-    """Committee meetings held over ``PUBLISH_DAYS`` days ago with unsigned minutes."""
+    """Remind the convener of each owners' committee meeting whose decisions are past their
+    3-day publication (minutes not signed off), at most once a day."""
     cutoff = now - dt.timedelta(days=A.PUBLISH_DAYS)
-    late = Meeting.objects.filter(
+    held = Meeting.objects.filter(
         kind=Meeting.Kind.COMMITTEE,
         state__in=[Meeting.State.IN_SESSION, Meeting.State.ENDED],
         starts_at__lt=cutoff,
     ).select_related("convener")
     n = 0
-    for meeting in late:
+    for meeting in held:
+        due = A.publication_due(meeting)
+        if due is None or due > now:
+            continue
+        url = A.meeting_url(meeting)
+        if Notification.objects.filter(url=url, created_at__gt=now - dt.timedelta(hours=23)).exists():
+            continue
         subject = _("Decisions of %(title)s not yet published") % {"title": meeting.title}
         body = _(
             "An owners' committee publishes its decisions within %(days)s days; sign off the minutes."
         ) % {"days": A.PUBLISH_DAYS}
-        A._tell(A._users_of(meeting.convener), [], subject, body, A.meeting_url(meeting))
+        A._tell(A._users_of(meeting.convener), [], subject, body, url, now)
         n += 1
     return n
 

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -318,6 +319,8 @@ def render_detail(
         "page_errors": page_errors,
         "notice_days": actions.notice_days(meeting.kind),
         "notice_by": meeting.starts_at - dt.timedelta(days=actions.notice_days(meeting.kind)),
+        "publish_by": actions.publication_due(meeting),
+        "now": timezone.now(),
         "notice_url": _print_url("meeting-notice", meeting, "notice"),
         "minutes_url": _print_url("meeting-minutes", meeting, "minutes"),
         "invitees": invitees,
