@@ -104,13 +104,7 @@ class Meeting(models.Model):
         on_delete=models.PROTECT,
     )
     checkin_token = models.CharField(_("sign-in code"), max_length=32, unique=True, default=_token)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    created_by = _user_fk(_("created by"))
     created_at = models.DateTimeField(_("created at"))
     version = models.PositiveIntegerField(default=0)
 
@@ -204,13 +198,7 @@ class Attendance(AppendOnlyModel):
     capacity = models.CharField(_("capacity"), max_length=10, choices=Capacity.choices)
     method = models.CharField(_("signed in by"), max_length=6, choices=Method.choices)
     signed_in_at = models.DateTimeField(_("signed in at"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        null=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    recorded_by = _user_fk(_("recorded by"))
 
     class Meta:
         verbose_name = _("attendance")
@@ -340,13 +328,7 @@ class MinutesAttachment(models.Model):
     extension = models.CharField(max_length=8)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        null=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    uploaded_by = _user_fk(_("uploaded by"))
     created_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
@@ -385,13 +367,7 @@ class Resolution(AppendOnlyModel):
     members_present = models.PositiveSmallIntegerField(_("members present"), null=True, blank=True)
     adopted = models.BooleanField(_("adopted"))
     decided_at = models.DateTimeField(_("decided at"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        null=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    recorded_by = _user_fk(_("recorded by"))
 
     class Meta:
         verbose_name = _("resolution")
@@ -505,14 +481,7 @@ class ActionItemEvent(AppendOnlyModel):
     )
     action = models.CharField(_("action"), max_length=16)
     note = models.TextField(_("note"), blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    actor = _user_fk(_("by"))
     actor_label = models.CharField(_("by"), max_length=120, blank=True)
     at = models.DateTimeField(_("at"))
     data = models.JSONField(_("data"), default=dict, blank=True)
@@ -544,13 +513,7 @@ class Addendum(AppendOnlyModel):
         Meeting, verbose_name=_("meeting"), related_name="addenda", on_delete=models.CASCADE
     )
     text = models.TextField(_("correction"), max_length=4000)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("written by"),
-        null=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    created_by = _user_fk(_("written by"))
     created_at = models.DateTimeField(_("written at"))
 
     class Meta:
@@ -618,13 +581,7 @@ class DismissedWarning(models.Model):
     count = models.PositiveIntegerField(_("count"))
     area_path = models.CharField(_("area path"), max_length=255)
     reason = models.TextField(_("reason"))
-    dismissed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("set aside by"),
-        null=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+    dismissed_by = _user_fk(_("set aside by"))
     dismissed_at = models.DateTimeField(_("set aside at"))
 
     class Meta:

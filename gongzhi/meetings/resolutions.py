@@ -281,6 +281,16 @@ def _item_event(
     return event
 
 
+def _open_item(actor: Any, item: ActionItem, version: int | None) -> ActionItem:
+    """The item locked for a report by someone responsible for it, refused once done."""
+    item = _lock_item(item, version)
+    if not policy.can(actor, policy.CHANGE, item):
+        raise PermissionDenied
+    if item.is_done:
+        raise ValidationError(_("This action item is done already."))
+    return item
+
+
 @transaction.atomic
 def report_progress(
     actor: Any,
@@ -292,11 +302,7 @@ def report_progress(
     now: dt.datetime | None = None,
 ) -> ActionItem:
     """The responsible body reports progress; an open item moves to "in progress"."""
-    item = _lock_item(item, version)
-    if not policy.can(actor, policy.CHANGE, item):
-        raise PermissionDenied
-    if item.is_done:
-        raise ValidationError(_("This action item is done already."))
+    item = _open_item(actor, item, version)
     now = now or timezone.now()
     note = _text(note, "note", limit=2000)
     item.state = ActionItem.State.IN_PROGRESS
@@ -319,11 +325,7 @@ def complete(
 ) -> ActionItem:
     """Mark the action item done, saying what was done (and photos); the request's
     timeline and its reporters hear of it."""
-    item = _lock_item(item, version)
-    if not policy.can(actor, policy.CHANGE, item):
-        raise PermissionDenied
-    if item.is_done:
-        raise ValidationError(_("This action item is done already."))
+    item = _open_item(actor, item, version)
     now = now or timezone.now()
     item.evidence = _text(evidence, "evidence", limit=4000)
     item.state, item.done_at = ActionItem.State.DONE, now

@@ -105,3 +105,42 @@ def joint_meeting(users, party_org, unit, in_days, yucai):  # type: ignore[no-un
 
 def member_people(body: Organisation) -> list[Person]:
     return [m.person for m in body.memberships.filter(left_on__isnull=True).order_by("id")]
+
+
+@pytest.fixture
+def convene_committee(users, committee_body, in_days):  # type: ignore[no-untyped-def]
+    """The owners' committee of 育才新村 convenes a meeting of its own with one agenda item:
+    ``convene(title, topic, days=8, stage=...)`` returns (meeting, item). ``stage`` "draft"
+    stops there, "announced" publishes the notice, "open" also opens it at its start, and
+    "present" signs in the members (``present`` of them, default all)."""
+
+    def convene(
+        title: str = "业委会例会",
+        topic: str = "是否同意在2幢东侧增设非机动车棚",
+        *,
+        days: int = 8,
+        stage: str = "draft",
+        present: int | None = None,
+    ) -> tuple[Meeting, Any]:
+        committee = users["committee"]
+        meeting = actions.create_meeting(
+            committee,
+            kind=Meeting.Kind.COMMITTEE,
+            title=title,
+            convener=committee_body,
+            body=committee_body,
+            starts_at=in_days(days),
+            place="育才新村红色议事厅",
+        )
+        item = actions.add_agenda_item(committee, meeting, title=topic)
+        if stage in ("announced", "open", "present"):
+            actions.announce(committee, meeting)
+        if stage in ("open", "present"):
+            meeting = actions.open_session(committee, meeting, now=meeting.starts_at)
+        if stage == "present":
+            for person in member_people(committee_body)[:present]:
+                actions.sign_in(committee, meeting, person=person, now=meeting.starts_at)
+        meeting.refresh_from_db()
+        return meeting, item
+
+    return convene

@@ -10,7 +10,6 @@ import pytest
 
 from gongzhi.core.models import AppendOnlyError
 from gongzhi.meetings import actions, resolutions
-from gongzhi.meetings.models import Meeting
 from gongzhi.meetings.sweep import late_committee_decisions
 from tests.meetings.conftest import member_people
 
@@ -18,22 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def held(users, committee_body, in_days):  # type: ignore[no-untyped-def]
+def held(users, committee_body, convene_committee):  # type: ignore[no-untyped-def]
     committee = users["committee"]
-    meeting = actions.create_meeting(
-        committee,
-        kind=Meeting.Kind.COMMITTEE,
-        title="业委会临时会议",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(8),
-        place="议事厅",
-    )
-    item = actions.add_agenda_item(committee, meeting, title="楼道灯更换")
-    actions.announce(committee, meeting)
-    actions.open_session(committee, meeting, now=meeting.starts_at)
-    for person in member_people(committee_body):
-        actions.sign_in(committee, meeting, person=person, now=meeting.starts_at)
+    meeting, item = convene_committee("业委会临时会议", "楼道灯更换", stage="present")
     total = len(member_people(committee_body))
     resolutions.resolve(committee, item, text="同意更换", votes_for=total)
     actions.end_session(committee, meeting, now=meeting.starts_at + dt.timedelta(hours=2))

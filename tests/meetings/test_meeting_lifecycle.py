@@ -22,17 +22,8 @@ from tests.meetings.conftest import member_people
 pytestmark = pytest.mark.django_db
 
 
-def test_a_committee_meeting_needs_seven_days_notice(users, committee_body, in_days):
-    meeting = actions.create_meeting(
-        users["committee"],
-        kind=Meeting.Kind.COMMITTEE,
-        title="业委会12月例会",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(5),
-        place="育才新村红色议事厅",
-    )
-    actions.add_agenda_item(users["committee"], meeting, title="楼道堆物清理")
+def test_a_committee_meeting_needs_seven_days_notice(users, committee_body, convene_committee):
+    meeting, _ = convene_committee("业委会12月例会", "楼道堆物清理", days=5)
     with (
         override("en"),
         pytest.raises(ValidationError, match=r"at least 7 days ahead, and this meeting starts in [45] days"),
@@ -64,24 +55,12 @@ def _held(meeting, actor, now):  # type: ignore[no-untyped-def]
     return actions.open_session(actor, meeting, now=meeting.starts_at)
 
 
-def test_committee_quorum_and_show_of_hands(users, committee_body, in_days):
+def test_committee_quorum_and_show_of_hands(users, committee_body, convene_committee):
     committee = users["committee"]
-    meeting = actions.create_meeting(
-        committee,
-        kind=Meeting.Kind.COMMITTEE,
-        title="业委会例会",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(8),
-        place="育才新村红色议事厅",
-    )
-    item = actions.add_agenda_item(committee, meeting, title="是否同意在2幢东侧增设非机动车棚")
-    meeting = _held(meeting, committee, timezone.now())
     members = member_people(committee_body)
     total = len(members)
     needed = total // 2 + 1
-    for person in members[: needed - 1]:
-        actions.sign_in(committee, meeting, person=person, now=meeting.starts_at)
+    meeting, item = convene_committee(stage="present", present=needed - 1)
     # A resident who happens to come is an observer and is not counted.
     outsider = (
         Person.objects.exclude(pk__in=[p.pk for p in members])

@@ -68,22 +68,9 @@ def test_a_meeting_without_a_deciding_body_does_not_count_hands(users, joint_mee
     assert not hasattr(item, "resolution") or item.resolution is None
 
 
-def test_a_committee_decides_by_show_of_hands_only(users, committee_body, in_days):
+def test_a_committee_decides_by_show_of_hands_only(users, committee_body, in_days, convene_committee):
     committee = users["committee"]
-    meeting = actions.create_meeting(
-        committee,
-        kind=Meeting.Kind.COMMITTEE,
-        title="业委会例会",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(9),
-        place="议事厅",
-    )
-    item = actions.add_agenda_item(committee, meeting, title="议题")
-    actions.announce(committee, meeting)
-    actions.open_session(committee, meeting, now=meeting.starts_at)
-    for person in member_people(committee_body):
-        actions.sign_in(committee, meeting, person=person)
+    meeting, item = convene_committee(topic="议题", days=9, stage="present")
     with override("en"), _refused("decides by show of hands"):
         resolutions.resolve(committee, item, text="同意")
     total = len(member_people(committee_body))

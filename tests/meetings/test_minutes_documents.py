@@ -238,21 +238,11 @@ def test_the_notice_lists_the_agenda_and_the_rules_with_a_qr_code_to_the_compoun
     assert event.kind == AuditEvent.Kind.EXPORT
 
 
-def test_a_committee_notice_states_the_quorum_in_words(users, committee_body, in_days):
+def test_a_committee_notice_states_the_quorum_in_words(users, committee_body, convene_committee):
     from tests.meetings.conftest import member_people
 
     committee = users["committee"]
-    meeting = actions.create_meeting(
-        committee,
-        kind=Meeting.Kind.COMMITTEE,
-        title="业委会例会",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(9),
-        place="育才新村红色议事厅",
-    )
-    actions.add_agenda_item(committee, meeting, title="是否同意在2幢东侧增设非机动车棚")
-    actions.announce(committee, meeting)
+    meeting, _ = convene_committee(days=9, stage="announced")
     total = len(member_people(committee_body))
     page = signed_in_as(committee, "en").get(reverse("meeting-notice", args=[meeting.pk])).content.decode()
     assert f"has {total} members" in page

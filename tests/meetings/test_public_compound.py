@@ -34,25 +34,12 @@ def page_of(compound: Compound) -> str:
 
 
 @pytest.fixture
-def committee_meeting(users, committee_body, in_days):  # type: ignore[no-untyped-def]
+def committee_meeting(users, committee_body, convene_committee, in_days):  # type: ignore[no-untyped-def]
     """The owners' committee of 育才新村 meets, decides by show of hands and gives the work to
     the committee and to one of its members; the minutes are signed off."""
     committee = users["committee"]
-    meeting = actions.create_meeting(
-        committee,
-        kind=Meeting.Kind.COMMITTEE,
-        title="育才新村业委会例会",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(8),
-        place="育才新村红色议事厅",
-    )
-    item = actions.add_agenda_item(committee, meeting, title="是否同意在2幢东侧增设非机动车棚")
-    actions.announce(committee, meeting)
-    meeting = actions.open_session(committee, meeting, now=meeting.starts_at)
+    meeting, item = convene_committee("育才新村业委会例会", stage="present")
     members = member_people(committee_body)
-    for person in members:
-        actions.sign_in(committee, meeting, person=person, now=meeting.starts_at)
     chair = members[0]
     actions.write_minutes(
         committee, item, minutes=f"{chair.name}介绍了车棚方案，联系电话13857001986。各委员表示同意。"
@@ -95,24 +82,11 @@ def announced_hall(users, yucai, party_org, in_days):  # type: ignore[no-untyped
 
 
 @pytest.fixture
-def draft_meeting(users, committee_body, in_days):  # type: ignore[no-untyped-def]
+def draft_meeting(users, committee_body, convene_committee, in_days):  # type: ignore[no-untyped-def]
     """A meeting held and resolved whose minutes are not signed off yet."""
     committee = users["committee"]
-    meeting = actions.create_meeting(
-        committee,
-        kind=Meeting.Kind.COMMITTEE,
-        title="育才新村业委会临时会议",
-        convener=committee_body,
-        body=committee_body,
-        starts_at=in_days(9),
-        place="育才新村红色议事厅",
-    )
-    item = actions.add_agenda_item(committee, meeting, title="临时议题")
-    actions.announce(committee, meeting)
-    meeting = actions.open_session(committee, meeting, now=meeting.starts_at)
+    meeting, item = convene_committee("育才新村业委会临时会议", "临时议题", days=9, stage="present")
     members = member_people(committee_body)
-    for person in members:
-        actions.sign_in(committee, meeting, person=person, now=meeting.starts_at)
     resolution = resolutions.resolve(committee, item, text=DRAFT_RESOLUTION, votes_for=len(members))
     resolutions.add_action_item(
         committee,
