@@ -53,21 +53,36 @@ def _row(w: Warning, meetings: list[Meeting] | None = None) -> dict[str, Any]:
 
 
 def hot_issues_summary(user: Any, *, limit: int = HOME_SHOWN) -> dict[str, Any]:
-    """The top ``limit`` warnings of ``user`` and how many there are, for the home page."""
+    """The top ``limit`` warnings of ``user`` and how many there are, for the home page; for
+    town and county staff only the way to the page, where they choose a community."""
+    if not warnings.is_local(user):
+        return {"rows": [], "total": 0, "wide": True}
     found = warnings.warnings_for(user)
-    return {"rows": [_row(w) for w in found[:limit]], "total": len(found)}
+    return {"rows": [_row(w) for w in found[:limit]], "total": len(found), "wide": False}
 
 
 @require_GET
 @login_required
 def hot_issues_page(request: HttpRequest) -> HttpResponse:
     """Every warning over the user's requests and opinions, with its explanation, evidence
-    and the two things to do with it. For people who manage meetings."""
+    and the two things to do with it. For people who manage meetings; staff of a whole town
+    or county see one community at a time (``?area=``)."""
     user = request.user
     _require_manager(user)
+    communities = None if warnings.is_local(user) else list(warnings.communities_of(user))
+    area = None
+    if communities is not None:
+        wanted = request.GET.get("area", "")
+        area = next((c for c in communities if str(c.pk) == wanted), None)
+        if area is None:
+            return render(request, "meetings/warnings.html", {"communities": communities, "rows": None})
     meetings = list(warnings.upcoming_meetings(user))
-    rows = [_row(w, meetings) for w in warnings.warnings_for(user)]
-    return render(request, "meetings/warnings.html", {"rows": rows, "any_meeting": bool(meetings)})
+    rows = [_row(w, meetings) for w in warnings.warnings_for(user, within=area)]
+    return render(
+        request,
+        "meetings/warnings.html",
+        {"rows": rows, "any_meeting": bool(meetings), "communities": communities, "area": area},
+    )
 
 
 @require_POST

@@ -12,22 +12,26 @@ window after it was taken.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import record_change
+from gongzhi.core.paths import under
 from gongzhi.core.text import clean_text
+from gongzhi.housing.models import Building
 from gongzhi.meetings import actions, hotissues
 from gongzhi.meetings.hotissues import OPINION, TICKET, Signal, Thresholds, Warning
 from gongzhi.meetings.models import AgendaItem, DismissedWarning, HotIssueSettings, Meeting
 from gongzhi.orgs import policy
+from gongzhi.orgs.models import Area
 from gongzhi.tickets import workflow as W
 
 # Meetings whose agenda can still take an item.
@@ -65,7 +69,10 @@ def signals_in(
     """The signals of ``tickets`` and ``opinions`` (already scoped) reported after ``since``,
     plus the reopened requests changed after ``active_since``: two ``values()`` queries.
 
-    Requests withdrawn by the resident or judged unreasonable by staff are left out.
+    Requests withdrawn by the resident or judged unreasonable by staff are left out. A
+    request's ``active_at`` is read only once it has been reopened (the only requests the
+    rules look at it for), and neither query is sorted: the rules do not depend on the order.
+    At a county's scale both save real time: a sort of every row, and a timestamp parsed per row.
     """
     reported = Q(created_at__gt=since)
     if active_since is not None:
@@ -74,6 +81,8 @@ def signals_in(
         tickets.filter(reported)
         .exclude(state=W.State.WITHDRAWN)
         .exclude(unreasonable=True)
+        .order_by()
+        .annotate(active_at=Case(When(reopen_count__gt=0, then=F("updated_at"))))
         .values(
             "id",
             "compound_id",
@@ -84,12 +93,19 @@ def signals_in(
             "category__code",
             "category__name",
             "created_at",
-            "updated_at",
+            "active_at",
             "reopen_count",
             "satisfaction",
             "area_path",
         )
     )
+    labels: dict[str | None, str] = {}  # translated once per building number, not per row
+
+    def label(number: str | None) -> str:
+        if number not in labels:
+            labels[number] = _building_label(number)
+        return labels[number]
+
     signals = [
         Signal(
             source=TICKET,
@@ -97,29 +113,33 @@ def signals_in(
             compound_id=row["compound_id"],
             compound_name=row["compound__name"] or "",
             building_id=row["building_id"],
-            building_label=_building_label(row["building__number"]),
+            building_label=label(row["building__number"]),
             category_code=row["category__code"],
             category_name=row["category__name"],
             at=row["created_at"],
             reopen_count=row["reopen_count"],
             dissatisfied=row["satisfaction"] == "dissatisfied",
             area_path=row["compound__area_path"] or row["area_path"],
-            active_at=row["updated_at"],
+            active_at=row["active_at"],
         )
         for row in ticket_rows
     ]
-    opinion_rows = opinions.filter(created_at__gt=since).values(
-        "id",
-        "compound_id",
-        "compound__name",
-        "compound__area_path",
-        "building_id",
-        "building__number",
-        "category__code",
-        "category__name",
-        "created_at",
-        "outcome",
-        "area_path",
+    opinion_rows = (
+        opinions.filter(created_at__gt=since)
+        .order_by()
+        .values(
+            "id",
+            "compound_id",
+            "compound__name",
+            "compound__area_path",
+            "building_id",
+            "building__number",
+            "category__code",
+            "category__name",
+            "created_at",
+            "outcome",
+            "area_path",
+        )
     )
     signals += [
         Signal(
@@ -128,7 +148,7 @@ def signals_in(
             compound_id=row["compound_id"],
             compound_name=row["compound__name"] or "",
             building_id=row["building_id"],
-            building_label=_building_label(row["building__number"]),
+            building_label=label(row["building__number"]),
             category_code=row["category__code"],
             category_name=row["category__name"],
             at=row["created_at"],
@@ -165,28 +185,78 @@ def _still_open(found: Iterable[Warning], window_start: dt.datetime) -> list[War
     return [w for w in found if w.key not in adopted and w.count > dismissed.get(w.key, -1)]
 
 
-def warnings_for(user: Any, *, now: dt.datetime | None = None) -> list[Warning]:
+def warnings_for(
+    user: Any,
+    *,
+    now: dt.datetime | None = None,
+    within: Area | None = None,
+    narrow: tuple[Q, Q] | None = None,
+) -> list[Warning]:
     """The warnings over what ``user`` may see, most urgent first, without those set aside
     (unless grown since) or already taken onto an agenda.
 
     Requests and opinions come through ``policy.scope``; two windows are loaded so that the
-    rising rule can compare, plus the reopened requests changed within the window.
+    rising rule can compare, plus the reopened requests changed within the window. ``within``
+    keeps to one area of the user's (a community, for staff whose scope is a whole town or
+    county); ``narrow`` to the requests and opinions of one warning's place.
     """
     now = now or timezone.now()
     thresholds = thresholds_of(HotIssueSettings.current())
     window = dt.timedelta(days=thresholds.window_days)
-    signals = signals_in(
-        policy.scope(user, "ticket"),
-        policy.scope(user, "opinion"),
-        now - 2 * window,
-        active_since=now - window,
-    )
+    tickets, opinions = policy.scope(user, "ticket"), policy.scope(user, "opinion")
+    if within is not None:
+        tickets = tickets.filter(under("area_path", within.path))
+        opinions = opinions.filter(under("area_path", within.path))
+    if narrow is not None:
+        tickets, opinions = tickets.filter(narrow[0]), opinions.filter(narrow[1])
+    signals = signals_in(tickets, opinions, now - 2 * window, active_since=now - window)
     return _still_open(hotissues.detect(signals, thresholds, now), now - window)
 
 
+# A warning's key names its place: a compound, a building or one request.
+_PLACE = re.compile(
+    r"^[a-z]+:(?:c(?P<compound>\d{1,18})|b(?P<building>\d{1,18})|t(?P<ticket>\d{1,18}))(?::|$)"
+)
+
+
+def _narrowing(key: str) -> tuple[Q, Q] | None:
+    """Filters over requests and opinions that hold every signal the warning ``key`` can
+    count: every rule looks at one compound (or one of its buildings) or one request."""
+    place = _PLACE.match(key)
+    if place is None:
+        return None
+    if place["ticket"]:
+        return Q(pk=int(place["ticket"])), Q(pk__in=[])
+    compound_id = int(place["compound"]) if place["compound"] else None
+    if place["building"]:
+        compound_id = (
+            Building.objects.filter(pk=int(place["building"])).values_list("compound_id", flat=True).first()
+        )
+    return Q(compound_id=compound_id), Q(compound_id=compound_id)
+
+
 def find_warning(user: Any, key: str, *, now: dt.datetime | None = None) -> Warning | None:
-    """The warning ``key`` as it fires for ``user`` now, or None."""
-    return next((w for w in warnings_for(user, now=now) if w.key == key), None)
+    """The warning ``key`` as it fires for ``user`` now, or None. Only the signals of the
+    key's place are read, so this costs the same for a county's staff as for a grid's."""
+    narrow = _narrowing(key)
+    if narrow is None:
+        return None
+    return next((w for w in warnings_for(user, now=now, narrow=narrow) if w.key == key), None)
+
+
+def is_local(user: Any) -> bool:
+    """Whether ``user``'s scope is a community or smaller (a grid, a compound, a unit):
+    their warnings are worked out on every home page. Town and county staff choose a
+    community first — at a county's scale the whole scope takes seconds (docs/performance.md)."""
+    if getattr(user, "is_superuser", False):
+        return False
+    wide = (Area.Level.COUNTY, Area.Level.TOWN)
+    return not any(g.area is not None and g.area.level in wide for g in policy.active_grants(user))
+
+
+def communities_of(user: Any) -> QuerySet[Area]:
+    """The communities a user may look at warnings for."""
+    return policy.scoped_areas(user).filter(level=Area.Level.COMMUNITY).order_by("path")
 
 
 # ---- words ---------------------------------------------------------------------------------

@@ -314,3 +314,59 @@ def test_the_admin_keeps_one_thresholds_row_and_shows_dismissals_read_only(world
     assert not dismissed.has_add_permission(request)
     assert not dismissed.has_change_permission(request, row)
     assert not dismissed.has_delete_permission(request, row)
+
+
+# ---- town and county staff: one community at a time ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_town_staff_choose_a_community_and_take_a_warning_from_it(demo_county, client):
+    """A town's whole scope would take seconds at a county's scale: its staff see the way to
+    the page on their home page, choose a community there, and taking a warning onto an
+    agenda reads only that warning's place."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from gongzhi.housing.models import Compound
+    from gongzhi.meetings import actions, warnings
+    from gongzhi.orgs.models import Organisation, ServiceCategory
+    from gongzhi.tickets import actions as ticket_actions
+
+    User = get_user_model()
+    town, resident = User.objects.get(username="town"), User.objects.get(username="resident")
+    yucai = Compound.objects.get(name="育才新村")
+    for n in range(1, 6):
+        ticket_actions.file_ticket(
+            resident,
+            channel="phone_page",
+            category=ServiceCategory.objects.get(code="telecom"),
+            description=f"{n}幢楼道里通信线缆乱拉，垂到头顶",
+            building=yucai.buildings.get(number=str(n)),
+            reporter_phone=f"1385900{n:04d}",
+        )
+    key = f"cluster:c{yucai.pk}:cat:telecom"
+    assert not warnings.is_local(town)
+    client.force_login(town)
+    home = client.get("/").content.decode()
+    assert 'data-testid="hot-issues"' in home and key not in home
+    chooser = client.get("/meetings/warnings/").content.decode()
+    assert 'data-testid="warning-area"' in chooser and 'data-key="' not in chooser
+    page = client.get(f"/meetings/warnings/?area={yucai.community_id}").content.decode()
+    assert f'data-key="{key}"' in page
+    # Narrowed to the warning's compound, finding it gives the same warning as the whole scope.
+    whole = next(w for w in warnings.warnings_for(town) if w.key == key)
+    assert warnings.find_warning(town, key) == whole
+    hall = actions.create_meeting(
+        town,
+        kind="hall",
+        title="育才新村红色议事厅：通信线缆",
+        convener=Organisation.objects.get(compound=yucai, kind=Organisation.Kind.OWNERS_COMMITTEE),
+        compound=yucai,
+        starts_at=timezone.now() + dt.timedelta(days=3),
+        place="议事厅",
+    )
+    response = client.post("/meetings/warnings/adopt/", {"key": key, "meeting": hall.pk})
+    assert response.status_code == 302 and response["Location"] == f"/meetings/{hall.pk}/"
+    assert hall.agenda_items.filter(suggestion_key=key).count() == 1
