@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import threading
 import time
@@ -27,20 +26,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from measure import ChildRun, own_peak_rss_mb, ratio, run_child
+from measure import (
+    BENCH,
+    ROOT,
+    TMP,
+    BenchError,
+    Database,
+    build_county_with_requests,
+    loadavg,
+    log,
+    own_peak_rss_mb,
+    ratio,
+    sqlite_url,
+)
 from run import git_state, machine
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-TMP = BENCH / "tmp"
 PYTHON = sys.executable
 PHASES = ("data", "warnings", "detect", "home", "memory")
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/gongzhi_bench_hot"
 MEMORY_MODES = ("idle", "read", "county")
-
-
-class BenchError(Exception):
-    pass
 
 
 @dataclass
@@ -57,81 +61,17 @@ class Params:
     out: Path = field(repr=False)
 
 
-def log(message: str) -> None:
-    print(f"[{dt.datetime.now(dt.UTC).strftime('%H:%M:%SZ')}] {message}", file=sys.stderr, flush=True)
-
-
-def loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-class Database:
-    """Runs the benchmark's subprocesses against one database."""
-
-    def __init__(self, name: str, url: str, params: Params) -> None:
-        self.name, self.url, self.params = name, url, params
-        self.tag = f"{name}-quick" if params.quick else name
-        self.log_path = TMP / f"hotissues-{self.tag}.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "GONGZHI_ENV": "test",
-            "DJANGO_SETTINGS_MODULE": "gongzhi.settings",
-            "PYTHONHASHSEED": "0",
-        }
-
-    def child(self, *cmd: str) -> ChildRun:
-        run = run_child(cmd, env=self.env, log_path=self.log_path, cwd=ROOT)
-        if run.returncode != 0:
-            raise BenchError(f"{' '.join(cmd[1:4])} exited {run.returncode}; see {self.log_path}")
-        return run
-
-    def script(self, script: str, task: str, *args: str) -> dict[str, Any]:
-        result = TMP / f"hotissues-{self.tag}-{task}.json"
-        result.unlink(missing_ok=True)
-        run = self.child(PYTHON, str(BENCH / script), task, "--result", str(result), *args)
-        data = json.loads(result.read_text())
-        data["process"] = run.as_json()
-        return data
-
-    def worker(self, task: str, *args: str) -> dict[str, Any]:
-        return self.script("hotissues_worker.py", task, *args)
-
-    def tickets_worker(self, task: str, *args: str) -> dict[str, Any]:
-        return self.script("tickets_worker.py", task, *args)
-
-
-def sqlite_url(quick: bool) -> str:
-    return f"sqlite:///{TMP / ('hotissues-quick.sqlite3' if quick else 'hotissues.sqlite3')}"
+def open_database(name: str, params: Params) -> Database:
+    url = sqlite_url("hotissues", params.quick) if name == "sqlite" else params.pg_url
+    return Database(name, url, params, prefix="hotissues", worker_script="hotissues_worker.py")
 
 
 # ---- phases --------------------------------------------------------------------------------
 
 
 def phase_data(db: Database) -> dict[str, Any]:
-    """The demo county and the requests, exactly as ``bench/tickets.py`` builds them."""
-    p = db.params
-    if db.name == "sqlite":
-        path = Path(db.url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        db.tickets_worker("pg-reset", "--url", db.url)
-    migrate = db.child(PYTHON, "-m", "gongzhi", "migrate", "--noinput", "-v", "0")
-    seed = db.worker("seed", "--scale", str(p.scale))
-    log(f"{db.name}: seeded scale {p.scale} in {seed['seconds']:.0f}s; generating {p.tickets:,} tickets")
-    generated = db.tickets_worker("generate", "--tickets", str(p.tickets))
-    log(f"{db.name}: {generated['tickets']:,} tickets in {generated['seconds']:.0f}s")
-    analyze = db.tickets_worker("analyze")
-    counts = db.tickets_worker("counts")
-    return {
-        "migrate_s": round(migrate.seconds, 3),
-        "seed_s": seed["seconds"],
-        "seed_counts": seed["counts"],
-        "generate": generated,
-        "analyze_s": analyze["seconds"],
-        "counts": counts,
-    }
+    """The demo county and the requests, as every request benchmark builds them."""
+    return build_county_with_requests(db)
 
 
 def _measure_args(db: Database) -> tuple[str, ...]:
@@ -500,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         earlier = existing.get("databases", {})
     dbs = []
     for name in params.dbs:
-        db = Database(name, sqlite_url(params.quick) if name == "sqlite" else params.pg_url, params)
+        db = open_database(name, params)
         db.log_path.write_text("")
         report["databases"][name] = {"url": db.url, "git": git_state()}
         for phase in PHASES:

@@ -157,20 +157,6 @@ def _signal_counts(signals: list[Any], since: dt.datetime, start: dt.datetime) -
     }
 
 
-# ---- data ------------------------------------------------------------------------------------
-
-
-def task_seed(args: argparse.Namespace) -> dict[str, Any]:
-    """The demo county at ``--scale``, from ``gongzhi.demo.seed.seed``, as ``bench/tickets_worker.py
-    seed`` builds it."""
-    setup_django()
-    from gongzhi.demo.seed import seed
-
-    started = time.perf_counter()
-    counts = seed(scale=args.scale)
-    return {"seconds": round(time.perf_counter() - started, 3), "counts": counts}
-
-
 # ---- warnings_for per login ------------------------------------------------------------------
 
 
@@ -399,7 +385,6 @@ def log(message: str) -> None:
 
 
 TASKS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
-    "seed": task_seed,
     "warnings": task_warnings,
     "detect": task_detect,
     "home": task_home,

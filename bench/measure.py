@@ -116,3 +116,104 @@ def run_child(
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return ChildRun(proc.returncode, seconds, round(usage.ru_maxrss / 1024, 1))
+
+
+# ---- the drivers' side: subprocesses against one database ------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+TMP = BENCH / "tmp"
+
+
+class BenchError(Exception):
+    """A benchmark step failed; the message says which and where its log is."""
+
+
+def log(message: str) -> None:
+    import datetime as dt
+    import sys
+
+    print(f"[{dt.datetime.now(dt.UTC).strftime('%H:%M:%SZ')}] {message}", file=sys.stderr, flush=True)
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class Database:
+    """Runs a benchmark's subprocesses against one database (``name`` "sqlite" or "postgres").
+
+    ``prefix`` names the benchmark's log and result files under ``bench/tmp``; ``worker``
+    runs a task of ``worker_script``, ``tickets_worker`` one of the request generator's."""
+
+    def __init__(self, name: str, url: str, params: Any, *, prefix: str, worker_script: str) -> None:
+        import sys
+
+        self.name, self.url, self.params = name, url, params
+        self.python = sys.executable
+        self.prefix, self.worker_script = prefix, worker_script
+        self.tag = f"{name}-quick" if params.quick else name
+        self.log_path = TMP / f"{prefix}-{self.tag}.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "GONGZHI_ENV": "test",
+            "DJANGO_SETTINGS_MODULE": "gongzhi.settings",
+            "PYTHONHASHSEED": "0",
+        }
+
+    def child(self, *cmd: str) -> ChildRun:
+        run = run_child(cmd, env=self.env, log_path=self.log_path, cwd=ROOT)
+        if run.returncode != 0:
+            raise BenchError(f"{' '.join(cmd[1:4])} exited {run.returncode}; see {self.log_path}")
+        return run
+
+    def script(self, script: str, task: str, *args: str) -> dict[str, Any]:
+        import json
+
+        result = TMP / f"{self.prefix}-{self.tag}-{task}.json"
+        result.unlink(missing_ok=True)
+        run = self.child(self.python, str(BENCH / script), task, "--result", str(result), *args)
+        data = json.loads(result.read_text())
+        data["process"] = run.as_json()
+        return data
+
+    def worker(self, task: str, *args: str) -> dict[str, Any]:
+        return self.script(self.worker_script, task, *args)
+
+    def tickets_worker(self, task: str, *args: str) -> dict[str, Any]:
+        return self.script("tickets_worker.py", task, *args)
+
+    def gongzhi(self, *args: str) -> ChildRun:
+        return self.child(self.python, "-m", "gongzhi", *args)
+
+
+def sqlite_url(prefix: str, quick: bool) -> str:
+    return f"sqlite:///{TMP / (f'{prefix}-quick.sqlite3' if quick else f'{prefix}.sqlite3')}"
+
+
+def build_county_with_requests(db: Database) -> dict[str, Any]:
+    """A fresh database holding the demo county at ``params.scale`` and ``params.tickets``
+    resident requests with their tasks and events (``bench/tickets_data.py``)."""
+    p = db.params
+    if db.name == "sqlite":
+        path = Path(db.url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        db.tickets_worker("pg-reset", "--url", db.url)
+    migrate = db.gongzhi("migrate", "--noinput", "-v", "0")
+    seed = db.tickets_worker("seed", "--scale", str(p.scale))
+    log(f"{db.name}: seeded scale {p.scale} in {seed['seconds']:.0f}s; generating {p.tickets:,} tickets")
+    generated = db.tickets_worker("generate", "--tickets", str(p.tickets))
+    log(f"{db.name}: {generated['tickets']:,} tickets in {generated['seconds']:.0f}s")
+    analyze = db.tickets_worker("analyze")
+    counts = db.tickets_worker("counts")
+    return {
+        "migrate_s": round(migrate.seconds, 3),
+        "seed_s": seed["seconds"],
+        "seed_counts": seed["counts"],
+        "generate": generated,
+        "analyze_s": analyze["seconds"],
+        "counts": counts,
+    }

@@ -31,12 +31,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from measure import ChildRun, own_peak_rss_mb, ratio, run_child
+from measure import (
+    BENCH,
+    ROOT,
+    TMP,
+    BenchError,
+    Database,
+    build_county_with_requests,
+    loadavg,
+    log,
+    own_peak_rss_mb,
+    ratio,
+    run_child,
+    sqlite_url,
+)
 from run import git_state, machine
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-TMP = BENCH / "tmp"
 PYTHON = sys.executable
 PHASES = ("data", "lists", "kpi", "export", "intake")
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/gongzhi_bench_tickets"
@@ -44,10 +54,6 @@ LIST_P95_TARGET_MS = 50
 KPI_P95_TARGET_MS = 200
 GUNICORN_WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's own rule of thumb
 PORT = 8765
-
-
-class BenchError(Exception):
-    pass
 
 
 @dataclass
@@ -65,76 +71,17 @@ class Params:
     out: Path = field(repr=False)
 
 
-def log(message: str) -> None:
-    print(f"[{dt.datetime.now(dt.UTC).strftime('%H:%M:%SZ')}] {message}", file=sys.stderr, flush=True)
-
-
-class Database:
-    """Runs the benchmark's subprocesses against one database."""
-
-    def __init__(self, name: str, url: str, params: Params) -> None:
-        self.name, self.url, self.params = name, url, params
-        self.tag = f"{name}-quick" if params.quick else name
-        self.log_path = TMP / f"tickets-{name}{'-quick' if params.quick else ''}.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "GONGZHI_ENV": "test",
-            "DJANGO_SETTINGS_MODULE": "gongzhi.settings",
-            "PYTHONHASHSEED": "0",
-        }
-
-    def child(self, *cmd: str) -> ChildRun:
-        run = run_child(cmd, env=self.env, log_path=self.log_path, cwd=ROOT)
-        if run.returncode != 0:
-            raise BenchError(f"{' '.join(cmd[1:4])} exited {run.returncode}; see {self.log_path}")
-        return run
-
-    def script(self, script: str, task: str, *args: str) -> dict[str, Any]:
-        result = TMP / f"tickets-{self.tag}-{task}.json"
-        result.unlink(missing_ok=True)
-        run = self.child(PYTHON, str(BENCH / script), task, "--result", str(result), *args)
-        data = json.loads(result.read_text())
-        data["process"] = run.as_json()
-        return data
-
-    def worker(self, task: str, *args: str) -> dict[str, Any]:
-        return self.script("tickets_worker.py", task, *args)
-
-    def gongzhi(self, *args: str) -> ChildRun:
-        return self.child(PYTHON, "-m", "gongzhi", *args)
-
-
-def sqlite_url(quick: bool) -> str:
-    return f"sqlite:///{TMP / ('tickets-quick.sqlite3' if quick else 'tickets.sqlite3')}"
+def open_database(name: str, params: Params) -> Database:
+    url = sqlite_url("tickets", params.quick) if name == "sqlite" else params.pg_url
+    return Database(name, url, params, prefix="tickets", worker_script="tickets_worker.py")
 
 
 # ---- phases --------------------------------------------------------------------------------
 
 
 def phase_data(db: Database) -> dict[str, Any]:
-    p = db.params
-    if db.name == "sqlite":
-        path = Path(db.url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        db.worker("pg-reset", "--url", db.url)
-    migrate = db.gongzhi("migrate", "--noinput", "-v", "0")
-    seed = db.worker("seed", "--scale", str(p.scale))
-    log(f"{db.name}: seeded scale {p.scale} in {seed['seconds']:.0f}s; generating {p.tickets:,} tickets")
-    generated = db.worker("generate", "--tickets", str(p.tickets))
-    log(f"{db.name}: {generated['tickets']:,} tickets in {generated['seconds']:.0f}s")
-    analyze = db.worker("analyze")
-    counts = db.worker("counts")
-    return {
-        "migrate_s": round(migrate.seconds, 3),
-        "seed_s": seed["seconds"],
-        "seed_counts": seed["counts"],
-        "generate": generated,
-        "analyze_s": analyze["seconds"],
-        "counts": counts,
-    }
+    """The demo county and the requests (``bench/tickets_data.py``)."""
+    return build_county_with_requests(db)
 
 
 def phase_lists(db: Database) -> dict[str, Any]:
@@ -294,7 +241,7 @@ PHASE_FUNCTIONS = {
 
 def run_phase(db: Database, phase: str, results: dict[str, Any], function: Any) -> None:
     log(f"{db.name}: {phase}")
-    load = [round(x, 2) for x in os.getloadavg()]
+    load = loadavg()
     started = time.perf_counter()
     try:
         results[phase] = function(db)
@@ -565,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         earlier = json.loads(params.out.read_text()).get("databases", {})
     dbs = []
     for name in params.dbs:
-        db = Database(name, sqlite_url(params.quick) if name == "sqlite" else params.pg_url, params)
+        db = open_database(name, params)
         db.log_path.write_text("")
         report["databases"][name] = {"url": db.url, "git": git_state()}
         for phase in PHASES + ("path_index",):
