@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "gongzhi.decisions",
     "gongzhi.consultations",
     "gongzhi.meetings",
+    "gongzhi.projects",
+    "gongzhi.volunteers",
     "gongzhi.notices",
     # django-ninja's templates and bundled Swagger UI files, for the offline API docs page.
     "ninja",
@@ -192,6 +194,11 @@ GONGZHI_INTAKE_RATE = (envint("GONGZHI_INTAKE_PER_IP", 20), envint("GONGZHI_INTA
 # Photos: largest accepted upload and how many per request or reply.
 GONGZHI_MAX_PHOTO_BYTES = envint("GONGZHI_MAX_PHOTO_BYTES", 8 * 1024 * 1024)
 GONGZHI_MAX_PHOTOS = envint("GONGZHI_MAX_PHOTOS", 4)
+# Community projects and volunteers: the largest amount of one ledger entry (yuan), volunteer
+# points per hour and the hours counted at most per activity (DOMAIN §5, practice).
+GONGZHI_MAX_AMOUNT = envint("GONGZHI_MAX_AMOUNT", 10_000_000)
+GONGZHI_POINTS_PER_HOUR = envint("GONGZHI_POINTS_PER_HOUR", 1)
+GONGZHI_MAX_HOURS_PER_ACTIVITY = envint("GONGZHI_MAX_HOURS_PER_ACTIVITY", 2)
 # KPI weights (response, resolution, satisfaction) and the smallest sample for medians.
 GONGZHI_KPI_WEIGHTS = tuple(int(w) for w in envlist("GONGZHI_KPI_WEIGHTS", "30,35,35"))
 GONGZHI_KPI_MIN_COUNT = envint("GONGZHI_KPI_MIN_COUNT", 5)

@@ -19,6 +19,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("consultations/", include("gongzhi.consultations.urls")),
     path("meetings/", include("gongzhi.meetings.urls")),
     path("c/", include("gongzhi.meetings.urls_public")),
+    path("c/", include("gongzhi.projects.urls_public")),
+    path("projects/", include("gongzhi.projects.urls")),
+    path("volunteers/", include("gongzhi.volunteers.urls")),
     path("open311/v2/", include("gongzhi.tickets.open311.urls")),
     path("", include("gongzhi.core.urls")),
 ]

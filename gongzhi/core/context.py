@@ -26,6 +26,8 @@ def _nav(request: HttpRequest) -> dict[str, bool]:
         "kpi": may_view_kpis(user),
         "votes": policy.has_any(user, "decision", policy.CHANGE),
         "meetings": policy.has_any(user, "meeting"),
+        "projects": policy.has_any(user, "project"),
+        "volunteers": policy.has_any(user, "activity"),
     }
 
 

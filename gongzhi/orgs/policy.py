@@ -38,7 +38,9 @@ from gongzhi.housing.models import (
 )
 from gongzhi.meetings.models import ActionItem, Invitee, Meeting
 from gongzhi.orgs.models import Area, Membership, Organisation, Person, Role, RoleGrant
+from gongzhi.projects.models import Project
 from gongzhi.tickets.models import Notification, Task, Ticket
+from gongzhi.volunteers.models import Activity, Post
 
 VIEW, CHANGE, EXPORT, REVEAL, IMPORT, MANAGE = "view", "change", "export", "reveal", "import", "manage"
 ACTIONS = (VIEW, CHANGE, EXPORT, REVEAL, IMPORT, MANAGE)
@@ -67,6 +69,9 @@ KINDS: dict[str, type[Model]] = {
     "decision": Decision,
     "meeting": Meeting,
     "actionitem": ActionItem,
+    "project": Project,
+    "activity": Activity,
+    "post": Post,
 }
 KIND_OF_MODEL = {model: name for name, model in KINDS.items()}
 
@@ -212,6 +217,29 @@ for _role, _extra in {
 }.items():
     RULES[_role] = _merge(RULES[_role], _extra)
 # ---- end meetings ---------------------------------------------------------------------------
+
+# ---- community projects and volunteers -------------------------------------------------------
+# Projects: area staff start and steer them (MANAGE: start, move, reverse entries, set the
+# levy, rate contributions); the joint branch, the owners' committee and grid workers run them
+# (CHANGE: record income, submit and pay expenses, milestones, disputes, shifts, answers).
+# Approving an expense is not a role but a seat: a member of the project's committee or
+# branch (``projects.ledger.approvers``). Everyone in the compound sees its projects.
+# Activities and posts: area staff and the joint branch organise them (MANAGE); grid workers
+# keep attendance at the desk (CHANGE); everyone else sees them and signs up.
+_PROJECT_RUN = _grant(("project",), (VIEW, CHANGE, EXPORT))
+_VOLUNTEER_ORGANISE = _grant(("activity", "post"), (VIEW, CHANGE, EXPORT, MANAGE))
+for _role, _extra in {
+    Role.TOWN_STAFF: _merge(_grant(("project",), (VIEW, CHANGE, EXPORT, MANAGE)), _VOLUNTEER_ORGANISE),
+    Role.COMMUNITY_STAFF: _merge(_grant(("project",), (VIEW, CHANGE, EXPORT, MANAGE)), _VOLUNTEER_ORGANISE),
+    Role.BRANCH_SECRETARY: _merge(_PROJECT_RUN, _VOLUNTEER_ORGANISE),
+    Role.COMMITTEE_MEMBER: _merge(_PROJECT_RUN, _grant(("activity", "post"), (VIEW,))),
+    Role.GRID_WORKER: _grant(("project", "activity", "post"), (VIEW, CHANGE)),
+    Role.UNIT_LIAISON: _grant(("project", "activity"), (VIEW,)),
+    Role.VOLUNTEER: _grant(("project", "activity", "post"), (VIEW,)),
+    Role.RESIDENT: _grant(("project", "activity", "post"), (VIEW,)),
+}.items():
+    RULES[_role] = _merge(RULES[_role], _extra)
+# ---- end community projects and volunteers ---------------------------------------------------
 
 # Roles whose grant sits on a compound, an area or a member unit.
 COMPOUND_ROLES = frozenset({Role.BRANCH_SECRETARY, Role.COMMITTEE_MEMBER, Role.VOLUNTEER, Role.RESIDENT})
@@ -406,8 +434,36 @@ def _meeting_filter(kind: str, grant: RoleGrant) -> Q | None:
     return None
 
 
+def _project_filter(kind: str, grant: RoleGrant) -> Q | None:
+    """Q over Project, Activity or Post for a grant.
+
+    Area staff reach their subtree (a grid: the projects and activities of its compounds);
+    compound roles their compound's projects and its community's activities and posts; a
+    member unit the projects it takes part in and the activities it organises.
+    """
+    if grant.organisation_id:
+        if kind == "project":
+            return Q(member_units=grant.organisation_id)
+        return Q(organiser_id=grant.organisation_id) if kind == "activity" else None
+    if grant.area is not None:
+        if grant.area.level == Area.Level.GRID:
+            compounds = Compound.objects.filter(_compounds_under_area(grant.area)).values("id")
+            return Q(compounds__in=compounds) if kind == "project" else Q(compound__in=compounds)
+        return under("area_path", grant.area.path)
+    if grant.compound_id:
+        if kind == "project":
+            return Q(compounds=grant.compound_id)
+        return Q(compound_id=grant.compound_id) | Q(
+            compound__isnull=True,
+            community_id=grant.compound.community_id,  # type: ignore[union-attr]
+        )
+    return None
+
+
 def _node_filter(kind: str, grant: RoleGrant, user: Any, action: str = VIEW) -> Q | None:
     """Q over ``kind`` for the objects below the grant's node; None when nothing is."""
+    if kind in ("project", "activity", "post"):
+        return _project_filter(kind, grant)
     if kind in ("meeting", "actionitem"):
         return _meeting_filter(kind, grant)
     if kind in ("ticket", "task"):
@@ -506,7 +562,7 @@ def scope(user: Any, kind: str | type[Model], action: str = VIEW) -> QuerySet:
         return manager.none()
     qs = manager.filter(combined)
     # Filters through to-many relations can repeat rows; keep a distinct, id-ordered set.
-    if name in ("organisation", "owner", "entrance", "area", "person"):
+    if name in ("organisation", "owner", "entrance", "area", "person", "project"):
         qs = manager.filter(pk__in=qs.values("pk"))
     return qs
 

@@ -1,0 +1,13 @@
+"""Staff pages of community projects, under ``projects/``; the money pages are in
+``urls_money``."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+
+from gongzhi.projects import urls_money, views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.project_list, name="project-list"),
+    *urls_money.urlpatterns,
+]
