@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from gongzhi.projects import views_print
+
+urlpatterns: list[URLPattern] = [
+    path("<int:pk>/statement/", views_print.statement_page, name="project-statement"),
+    path("<int:pk>/statement.pdf", views_print.statement_pdf, name="project-statement-pdf"),
+]
