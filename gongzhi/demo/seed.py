@@ -115,6 +115,10 @@ class Seeder:
 
             for name, n in seed_meetings(log=self.log).items():
                 self.counts.add(name, n)
+            from gongzhi.demo.projects import seed_projects  # community projects and volunteers
+
+            for name, n in seed_projects(log=self.log).items():
+                self.counts.add(name, n)
             record_change(None, "demo.seed", None, after={"scale": self.scale, **self.counts.values})
         return self.counts.values
 
