@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import record_change
 from gongzhi.core.text import clean_text
-from gongzhi.housing.models import Compound
+from gongzhi.housing.models import Compound, Resident
 from gongzhi.orgs import policy
 from gongzhi.orgs.models import Area, Organisation, Person
 from gongzhi.projects.models import Project
@@ -156,8 +156,16 @@ def person_of(user: Any, *, create: bool = False) -> Person | None:
     """The person record of an account; a resident who volunteers for the first time gets one."""
     person = Person.objects.filter(user=user).first()
     if person is None and create and getattr(user, "is_authenticated", False):
-        name = (user.get_full_name() or user.get_username())[:60]
-        person = Person.objects.create(name=name, user=user)
+        # Where they live (or the compound they serve) makes them the community's to look
+        # after: its staff see their hours and adjust their points.
+        home = Resident.objects.filter(user=user, moved_out__isnull=True).select_related("unit__compound")
+        lived = home.order_by("id").first()
+        grant = next((g for g in policy.active_grants(user) if g.compound is not None), None)
+        compound = lived.unit.compound if lived else grant.compound if grant else None
+        name = (lived.name if lived else user.get_full_name() or user.get_username())[:60]
+        person = Person.objects.create(
+            name=name, user=user, home_area_id=compound.community_id if compound else None
+        )
     return person
 
 
@@ -392,7 +400,7 @@ def verify_activity(
     activity.version += 1
     activity.save(update_fields=["state", "verified_by", "verified_at", "version"])
     record_change(actor, "volunteers.activity.verify", activity, after={"credited": len(credited)})
-    if activity.project_id is not None:
+    if activity.project is not None:
         from gongzhi.projects.events import log_event
 
         log_event(
