@@ -35,12 +35,18 @@ A1.street   a street of community A1,    a caller                —
 Notifications (``n.<recipient>``) go to the resident, the grid worker and the county
 administrator, one each.
 
+Community projects, volunteer activities and service posts (``build_projects``): one of
+each per compound (``X.project``, ``X.activity``, ``X.post``), the power company taking part
+in the projects of X and W; plus an activity organised by the power company and a post for
+the whole of community A1 (``A1.activity``, ``A1.post``).
+
 Every object carries a readable label (``X.u1.r1``, ``power.m``, ``townA``) so that a
 failing policy test names the rows it got wrong instead of printing primary keys.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -293,7 +299,116 @@ def build_world() -> World:
     build_requests(w, grids, communities)
     build_decisions(w)
     build_meetings(w)
+    build_projects(w)
     return w
+
+
+def seat_approvers(w: World) -> list[Any]:
+    """Accounts for four members of compound X's joint branch and owners' committee, who
+    approve the expenses of X's projects: the ``branch_secretary`` and ``committee_member``
+    users become the bodies' first members, and ``treasurer`` (committee) and ``deputy``
+    (branch) join them. Not part of ``build_world``: the matrix needs no approvers."""
+    x = w.get("compound", "X")
+    seats = []
+    for label, username in (("X.branch.p", "branch_secretary"), ("X.committee.p", "committee_member")):
+        person = w.get("person", label)
+        person.user = w.users[username]
+        person.save(update_fields=["user"])
+        seats.append(w.users[username])
+    for name, body, role in (
+        ("treasurer", "X.committee", Role.COMMITTEE_MEMBER),
+        ("deputy", "X.branch", Role.BRANCH_SECRETARY),
+    ):
+        user = get_user_model().objects.create_user(username=f"pw_{name}", password="x")  # noqa: S106
+        RoleGrant.objects.create(user=user, role=role, compound=x)
+        person = Person.objects.create(name=name, user=user, home_area=x.community)
+        Membership.objects.create(organisation=w.get("organisation", body), person=person)
+        w.users[name] = user
+        seats.append(user)
+    return seats
+
+
+def build_projects(w: World) -> None:
+    """A community project per compound (``<compound>.project``, raising funds, run by the
+    compound's joint branch and owners' committee; the power company takes part in those of
+    X and W), a volunteer activity and a service post per compound organised by its joint
+    branch (``<compound>.activity``, ``<compound>.post``), and an activity and a post for
+    the whole of community A1 (``A1.activity``, organised by the power company, and
+    ``A1.post``). Each community has a party organisation that starts its projects; those
+    are not indexed, so the organisation rows of the matrix stay as they are."""
+    from gongzhi.projects.models import Project
+    from gongzhi.volunteers.models import Activity, Post
+
+    now = timezone.now()
+    power = w.get("organisation", "power")
+    party_orgs: dict[int, Organisation] = {}
+
+    def activity(label: str, community: Area, compound: Compound | None, organiser: Organisation) -> None:
+        obj = Activity.objects.create(
+            title=label,
+            kind=Activity.Kind.CLEANUP,
+            community=community,
+            compound=compound,
+            organiser=organiser,
+            place="gate",
+            starts_at=now,
+            ends_at=now + dt.timedelta(hours=2),
+            checkin_code=f"pw-{label}",
+            area_path=community.path,
+            created_at=now,
+        )
+        w.add("activity", label, obj, compound=compound_label(label, compound), path=community.path)
+
+    def post(label: str, community: Area, compound: Compound | None, branch: Organisation | None) -> None:
+        obj = Post.objects.create(
+            community=community,
+            compound=compound,
+            branch=branch,
+            title=label,
+            area_path=community.path,
+            created_at=now,
+        )
+        w.add("post", label, obj, compound=compound_label(label, compound), path=community.path)
+
+    for c in COMPOUNDS:
+        compound = w.get("compound", c)
+        community = compound.community
+        if community.pk not in party_orgs:
+            party_orgs[community.pk] = Organisation.objects.create(
+                kind=Organisation.Kind.PARTY_ORG,
+                name=f"party organisation {community.name}",
+                code=f"PWPO{community.code}",
+                area=community,
+            )
+        branch = w.get("organisation", f"{c}.branch")
+        project = Project.objects.create(
+            code=f"PWXM{c}",
+            title=f"project {c}",
+            kind=Project.Kind.OTHER,
+            summary="repair",
+            party_org=party_orgs[community.pk],
+            community=community,
+            area_path=community.path,
+            branch=branch,
+            committee=w.get("organisation", f"{c}.committee"),
+            state=Project.State.RAISING,
+            created_at=now,
+            state_changed_at=now,
+        )
+        project.compounds.add(compound)
+        if c in ("X", "W"):
+            project.member_units.add(power)
+        w.add("project", f"{c}.project", project, compound=c, path=community.path)
+        activity(f"{c}.activity", community, compound, branch)
+        post(f"{c}.post", community, compound, branch)
+    a1 = w.area("A1")
+    activity("A1.activity", a1, None, power)
+    post("A1.post", a1, None, None)
+
+
+def compound_label(label: str, compound: Compound | None) -> str | None:
+    """``X`` for ``X.hall`` when the object lies in a compound, None when it does not."""
+    return label.split(".")[0] if compound is not None else None
 
 
 def build_meetings(w: World) -> None:
@@ -317,7 +432,7 @@ def build_meetings(w: World) -> None:
             place="hall",
             created_at=now,
         )
-        w.add("meeting", label, m, compound=compound and label.split(".")[0], path=m.area_path)
+        w.add("meeting", label, m, compound=compound_label(label, compound), path=m.area_path)
         return m
 
     def action_item(label: str, m: Meeting, owner: Organisation) -> None:
@@ -335,7 +450,7 @@ def build_meetings(w: World) -> None:
             compound=m.compound,
             created_at=now,
         )
-        w.add("actionitem", label, ai, compound=m.compound and label.split(".")[0], path=m.area_path)
+        w.add("actionitem", label, ai, compound=compound_label(label, m.compound), path=m.area_path)
 
     for c in COMPOUNDS:
         compound = w.get("compound", c)

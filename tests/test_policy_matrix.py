@@ -47,6 +47,9 @@ KINDS = (
     "decision",
     "meeting",
     "actionitem",
+    "project",
+    "activity",
+    "post",
 )
 REQUEST_KINDS = ("ticket", "task", "notification")
 ROLES = (
@@ -217,8 +220,62 @@ def expected_meetings(w: World, role: str, kind: str, action: str) -> set[str]:
     return {f"{m}.ai" for m in meetings} if action in allowed_items else set()
 
 
+def expected_volunteering(w: World, role: str, kind: str, action: str) -> set[str]:
+    """Community projects, volunteer activities and service posts.
+
+    Area staff start and steer the projects of their subtree (manage) and organise its
+    activities and posts; the joint branch and the owners' committee run their compound's
+    project (record money, milestones, disputes) but do not steer it; the branch organises
+    activities and posts, the committee only sees them. A grid worker helps run the projects
+    of its grid's compounds and keeps attendance at their activities and posts. A member unit
+    sees the projects it takes part in (wherever they are) and the activities it organises,
+    and no post. Volunteers and residents see their compound's projects, and the activities
+    and posts of their compound or of their whole community. Nobody reveals or imports here.
+    """
+    if role in ("superuser", "county_admin"):
+        return w.labels(kind)
+    steer, run, help_, see = (
+        {"view", "change", "export", "manage"},
+        {"view", "change", "export"},
+        {"view", "change"},
+        {"view"},
+    )
+    projects: dict[str, tuple[set[str], set[str]]] = {
+        "town_staff": ({"X", "Y", "Z"}, steer),
+        "community_staff": ({"X", "Y"}, steer),
+        "grid_worker": ({"X"}, help_),
+        "branch_secretary": ({"X"}, run),
+        "committee_member": ({"X"}, run),
+        "unit_liaison": ({"X", "W"}, see),
+        "volunteer": ({"X"}, see),
+        "resident": ({"X"}, see),
+    }
+    # kind -> role -> (labels, actions); A1 is the whole-community activity or post.
+    organised: dict[str, tuple[set[str], set[str]]] = {
+        "town_staff": ({"X", "Y", "Z", "A1"}, steer),
+        "community_staff": ({"X", "Y", "A1"}, steer),
+        "grid_worker": ({"X"}, help_),
+        "branch_secretary": ({"X", "A1"}, steer),
+        "committee_member": ({"X", "A1"}, see),
+        "volunteer": ({"X", "A1"}, see),
+        "resident": ({"X", "A1"}, see),
+    }
+    if kind == "project":
+        table = projects
+    elif kind == "activity":
+        table = organised | {"unit_liaison": ({"A1"}, see)}
+    else:
+        table = organised
+    if role not in table:
+        return set()
+    places, allowed = table[role]
+    return {f"{place}.{kind}" for place in places} if action in allowed else set()
+
+
 def expected(w: World, role: str, kind: str, action: str) -> set[str]:
     """The labels of ``kind`` that ``role`` may ``action``, per the intended policy."""
+    if kind in ("project", "activity", "post"):
+        return expected_volunteering(w, role, kind, action)
     if kind in ("meeting", "actionitem"):
         return expected_meetings(w, role, kind, action)
     if kind == "decision":

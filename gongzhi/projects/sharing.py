@@ -20,6 +20,8 @@ def split_by_area(total: Decimal, areas: Iterable[tuple[Hashable, Decimal]]) -> 
         raise ValueError("total must not be negative")
     if any(area <= 0 for _, area in items):
         raise ValueError("every area must be positive")
+    if len({key for key, _ in items}) != len(items):
+        raise ValueError("every key must appear once")
     if not items:
         if total:
             raise ValueError("nothing to share the cost over")
@@ -31,12 +33,12 @@ def split_by_area(total: Decimal, areas: Iterable[tuple[Hashable, Decimal]]) -> 
     weights = [(key, int((area * 100).to_integral_exact())) for key, area in items]
     whole = sum(w for _, w in weights)
     shares: dict[Hashable, int] = {}
-    remainders: list[tuple[int, int, Hashable]] = []
-    for index, (key, weight) in enumerate(weights):
+    remainders: list[tuple[int, Hashable]] = []
+    for key, weight in weights:
         quotient, remainder = divmod(fen * weight, whole)
         shares[key] = quotient
-        remainders.append((-remainder, index, key))
+        remainders.append((-remainder, key))
     left = fen - sum(shares.values())
-    for _, _, key in sorted(remainders)[:left]:
+    for _, key in sorted(remainders)[:left]:
         shares[key] += 1
     return {key: Decimal(value) * CENT for key, value in shares.items()}

@@ -356,10 +356,10 @@ def test_state_moves_and_an_unanswered_objection_blocks_closing(make_project, us
     assert not objection.staff_assisted and objection.household is not None
     shown = page(community.get(detail(project)))
     assert 'data-testid="close-blockers"' in shown
-    assert "1 residents&#x27; objections are not answered yet." in shown
+    assert "Residents&#x27; objections not yet answered: 1." in shown
     refused = move(community, project, P.CLOSED)
     assert refused.status_code == 400
-    assert "objections are not answered yet" in page(refused)
+    assert "objections not yet answered" in page(refused)
     project.refresh_from_db()
     assert project.state == P.ACCEPTANCE
 
@@ -465,7 +465,7 @@ def test_an_open_dispute_blocks_closing(make_project, users):
     actions.open_dispute(users["community"], project, title="费用分摊", parties="1幢与2幢", issue="分摊不公")
     refused = move(client_for(users["community"]), project, P.CLOSED)
     assert refused.status_code == 400
-    assert "1 disputes are still open." in page(refused)
+    assert "Disputes still open: 1." in page(refused)
 
 
 # --------------------------------------------------------------------------- two-way supervision
