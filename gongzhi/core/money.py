@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
+# Digits with an optional sign and decimals: no exponents ("1e3"), no "NaN" or "Infinity".
+_PLAIN = re.compile(r"[+-]?\d+(\.\d*)?|[+-]?\.\d+")
 
 
 def max_amount() -> Decimal:
@@ -26,6 +29,8 @@ def clean_amount(value: Any, field: str, *, allow_zero: bool = False) -> Decimal
     text = text.removeprefix("¥").removeprefix("￥").strip()
     if not text:
         raise ValidationError({field: _("Enter an amount in yuan.")})
+    if not _PLAIN.fullmatch(text):
+        raise ValidationError({field: _("“%(value)s” is not an amount in yuan.") % {"value": text[:40]}})
     try:
         amount = Decimal(text)
     except InvalidOperation:

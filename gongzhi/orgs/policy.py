@@ -558,6 +558,13 @@ def scope(user: Any, kind: str | type[Model], action: str = VIEW) -> QuerySet:
         if node is None:
             continue
         combined = node if combined is None else combined | node
+    if name in ("activity", "post") and action == VIEW:
+        # A serving party member registered with a community (双报到) sees its activities and
+        # its needs list, whatever their grants — that is where they take part.
+        registered = registered_community_id(user)
+        if registered is not None:
+            mine = Q(community_id=registered)
+            combined = mine if combined is None else combined | mine
     if combined is None:
         return manager.none()
     qs = manager.filter(combined)
@@ -565,6 +572,19 @@ def scope(user: Any, kind: str | type[Model], action: str = VIEW) -> QuerySet:
     if name in ("organisation", "owner", "entrance", "area", "person", "project"):
         qs = manager.filter(pk__in=qs.values("pk"))
     return qs
+
+
+def registered_community_id(user: Any) -> int | None:
+    """The community the user's person record is registered with as a party member."""
+    cached = getattr(user, "_gongzhi_registered", False)
+    if cached is False:
+        cached = (
+            Person.objects.filter(user=user, is_party_member=True, party_registered_community__isnull=False)
+            .values_list("party_registered_community_id", flat=True)
+            .first()
+        )
+        user._gongzhi_registered = cached
+    return cached
 
 
 def can(user: Any, action: str, obj: Model) -> bool:

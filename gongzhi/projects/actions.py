@@ -28,7 +28,7 @@ from gongzhi.meetings.models import Meeting, Resolution
 from gongzhi.orgs import policy
 from gongzhi.orgs.models import Organisation, Person
 from gongzhi.projects.events import log_event
-from gongzhi.projects.ledger import lock_project, missing_receipts, require
+from gongzhi.projects.ledger import lock_project, missing_receipts, project_url, require, scope_units, tell
 from gongzhi.projects.models import (
     ZERO,
     Dispute,
@@ -45,6 +45,7 @@ from gongzhi.projects.models import (
     ServiceType,
 )
 from gongzhi.tickets.models import Ticket
+from gongzhi.volunteers.models import HoursEntry
 
 P = Project.State
 # Moves a project can make; everything else is refused.
@@ -93,13 +94,13 @@ def _needs(
     for ticket in tickets:
         if not policy.can(actor, policy.VIEW, ticket):
             raise ValidationError(
-                {"tickets": _("Request %(code)s is not yours to see.") % {"code": ticket.code}}
+                {"tickets": _("Request %(code)s is not yours to see.") % {"code": f"#{ticket.pk}"}}
             )
         if ticket.compound_id not in ids:
             raise ValidationError(
                 {
                     "tickets": _("Request %(code)s is from a compound outside the project.")
-                    % {"code": ticket.code}
+                    % {"code": f"#{ticket.pk}"}
                 }
             )
         out.append({"ticket": ticket})
@@ -176,6 +177,8 @@ def create_project(
         )
     if any(u.kind != Organisation.Kind.MEMBER_UNIT for u in member_units):
         raise ValidationError({"member_units": _("Only member units can be involved as units.")})
+    if any(not service.active for service in service_types):
+        raise ValidationError({"service_types": _("That service type is no longer in use.")})
     if kind not in Project.Kind.values:
         raise ValidationError({"kind": _("Choose the kind of project.")})
     try:
@@ -238,16 +241,16 @@ def close_blockers(project: Project) -> list[str]:
     reasons = []
     unanswered = project.objections.filter(answered_at__isnull=True).count()
     if unanswered:
-        reasons.append(_("%(n)s residents' objections are not answered yet.") % {"n": unanswered})
+        reasons.append(_("Residents' objections not yet answered: %(n)s.") % {"n": unanswered})
     disputes = project.disputes.filter(state=Dispute.State.OPEN).count()
     if disputes:
-        reasons.append(_("%(n)s disputes are still open.") % {"n": disputes})
+        reasons.append(_("Disputes still open: %(n)s.") % {"n": disputes})
     pending = project.expenses.filter(state__in=Expense.OPEN).count()
     if pending:
-        reasons.append(_("%(n)s expenses are awaiting approval or payment.") % {"n": pending})
+        reasons.append(_("Expenses awaiting approval or payment: %(n)s.") % {"n": pending})
     missing = missing_receipts(project).count()
     if missing:
-        reasons.append(_("%(n)s paid expenses still lack a receipt.") % {"n": missing})
+        reasons.append(_("Paid expenses still without a receipt: %(n)s.") % {"n": missing})
     return reasons
 
 
@@ -257,7 +260,7 @@ def _move_blockers(project: Project, to: str) -> list[str]:
         if not project.milestones.exists():
             return [_("Add the project's milestones first.")]
         if unfinished:
-            return [_("%(n)s milestones are not finished.") % {"n": unfinished}]
+            return [_("Milestones not finished: %(n)s.") % {"n": unfinished}]
     if to == P.CLOSED:
         return close_blockers(project)
     if to == P.CANCELLED:
@@ -380,7 +383,7 @@ def report_progress(
     now = now or timezone.now()
     project = milestone.project
     require(actor, policy.CHANGE, project)
-    lock_project(project)
+    project = lock_project(project)
     _open(project)
     milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
     value = _percent(progress, "progress")
@@ -535,7 +538,9 @@ def close_dispute(
 
 
 def households_of(user: Any, project: Project) -> QuerySet[Unit]:
-    """The households in the project's compounds a resident lives in or owns."""
+    """The households of the project's compounds a resident lives in or owns. Every
+    household of the compounds may object and rate, also where the work concerns only some
+    buildings: the common parts are everyone's."""
     if not getattr(user, "is_authenticated", False):
         return Unit.objects.none()
     mine = Q(residents__user=user, residents__moved_out__isnull=True) | Q(ownerships__owner__user=user)
@@ -574,10 +579,8 @@ def _household(actor: Any, project: Project, household: Unit | None) -> tuple[Un
         return household, False
     if not policy.can(actor, policy.CHANGE, project):
         raise PermissionDenied
-    from gongzhi.projects.ledger import scope_units
-
-    if not scope_units(project).filter(pk=household.pk).exists():
-        raise ValidationError({"household": _("This household is not in the project's scope.")})
+    if household.compound_id not in set(project.compounds.values_list("id", flat=True)):
+        raise ValidationError({"household": _("This household is not in the project's compounds.")})
     return household, True
 
 
@@ -624,6 +627,18 @@ def rate_as_household(
     return rows
 
 
+def involved_people(project: Project) -> QuerySet[Person]:
+    """Who took part in the project: its leads, the members in office of its joint branch
+    and owners' committee, and those credited hours on its labour shifts."""
+    bodies = [body.pk for body in (project.branch, project.committee) if body is not None]
+    shifts = HoursEntry.objects.filter(activity__project=project).values("person_id")
+    return Person.objects.filter(
+        Q(project_leads__project=project)
+        | Q(memberships__organisation__in=bodies, memberships__left_on__isnull=True)
+        | Q(pk__in=shifts)
+    ).distinct()
+
+
 @transaction.atomic
 def rate_contribution(
     actor: Any,
@@ -653,6 +668,10 @@ def rate_contribution(
         assert person is not None
         if not person.is_party_member:
             raise ValidationError({"target": _("%(name)s is not a party member.") % {"name": person.name}})
+        if not involved_people(project).filter(pk=person.pk).exists():
+            raise ValidationError(
+                {"target": _("%(name)s took no part in this project.") % {"name": person.name}}
+            )
         target, found = (
             Rating.Target.PARTY_MEMBER,
             project.ratings.filter(direction="community", person=person),
@@ -712,6 +731,7 @@ def raise_objection(
     """A resident objects; the project cannot close until it is answered."""
     now = now or timezone.now()
     require(actor, policy.VIEW, project)
+    project = lock_project(project)
     _open(project)
     household, staff = _household(actor, project, household)
     objection = Objection.objects.create(
@@ -745,9 +765,7 @@ def answer_objection(
     record_change(actor, "projects.objection.answer", objection.project, after={"objection": objection.pk})
     log_event(objection.project, "objection_answered", actor, now, data={"objection": objection.pk})
     if objection.raised_by is not None and not objection.staff_assisted:
-        from gongzhi.projects.ledger import _tell, project_url
-
-        _tell(
+        tell(
             [objection.raised_by],
             _("Your objection has been answered"),
             f"{objection.project.title}: {objection.answer[:200]}",

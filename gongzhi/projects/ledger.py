@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.audit import record_change
-from gongzhi.core.money import clean_amount
+from gongzhi.core.money import CENT, clean_amount
 from gongzhi.core.text import clean_text
 from gongzhi.decisions.models import Decision
 from gongzhi.housing.models import Unit
@@ -48,6 +48,11 @@ Src, Dir = LedgerEntry.Source, LedgerEntry.Direction
 MONEY_STATES = (P.RAISING, P.UNDERWAY, P.ACCEPTANCE)
 # Use of the maintenance fund is matter 5 of Civil Code Art. 278.
 FUND_USE_MATTER = 5
+
+
+def _fen(total: Decimal | None) -> Decimal:
+    """A sum of amounts in whole fen (SQLite adds decimals as floats)."""
+    return (total or ZERO).quantize(CENT)
 
 
 def lock_project(project: Project, version: int | None = None) -> Project:
@@ -169,7 +174,7 @@ def record_income(
     project = lock_project(project)
     _money_state(project)
     fields: dict[str, Any] = {"source": source, "occurred_on": _date(occurred_on, "occurred_on", now)}
-    label = Src(source).label
+    label = str(Src(source).label)
     if source == Src.HOUSEHOLD:
         if unit is None:
             raise ValidationError({"unit": _("Choose the household that pays.")})
@@ -183,7 +188,6 @@ def record_income(
             "payer_name": clean_text(payer_name, "payer_name", required=False, limit=60),
             "payer_consents": bool(payer_consents),
         }
-        label = _("Contribution of %(unit)s") % {"unit": unit.address_label}
     elif source == Src.MEMBER_UNIT:
         if organisation is None or organisation.kind != Organisation.Kind.MEMBER_UNIT:
             raise ValidationError({"organisation": _("Choose the member unit that gives the support.")})
@@ -293,7 +297,7 @@ def confirm_emergency(
 def committed(project: Project) -> Decimal:
     """Money promised to expenses not yet paid (awaiting approval or approved)."""
     total = project.expenses.filter(state__in=Expense.OPEN).aggregate(s=Sum("amount"))["s"]
-    return total or ZERO
+    return _fen(total)
 
 
 def approvers(project: Project) -> list[tuple[Any, Any, Organisation]]:
@@ -305,7 +309,7 @@ def approvers(project: Project) -> list[tuple[Any, Any, Organisation]]:
         .select_related("person__user", "organisation")
         .order_by("organisation_id", "id")
     )
-    seen: set[int] = set()
+    seen: set[int | None] = set()
     out = []
     for m in rows:
         if m.person.user_id in seen:
@@ -322,7 +326,7 @@ def _approver_seat(project: Project, actor: Any) -> tuple[Any, Organisation] | N
     return None
 
 
-def _tell(users: Iterable[Any], subject: str, body: str, url: str, now: dt.datetime) -> None:
+def tell(users: Iterable[Any], subject: str, body: str, url: str, now: dt.datetime) -> None:
     for user in users:
         enqueue(channel="inbox", recipient=user, subject=subject, body=body, url=url, now=now)
 
@@ -388,7 +392,7 @@ def submit_expense(
         actor, "projects.expense.submit", project, after={"expense": expense.pk, "amount": str(value)}
     )
     log_event(project, "expense_submitted", actor, now, data={"expense": expense.pk, "amount": str(value)})
-    _tell(
+    tell(
         [user for user, _p, _b in approvers(project) if user.pk != getattr(actor, "pk", None)],
         _("An expense awaits your approval"),
         _("%(project)s: %(purpose)s, %(amount)s yuan to %(vendor)s.")
@@ -433,7 +437,7 @@ def decide_expense(
     if seat is None:
         raise PermissionDenied
     if expense.submitted_by_id == getattr(actor, "pk", None):
-        raise ValidationError(_("You submitted this expense, so you cannot approve it; two others must."))
+        raise ValidationError(_("You submitted this expense, so you cannot approve it."))
     if expense.state != E.SUBMITTED:
         raise ValidationError(
             _("This expense is “%(state)s” and no longer awaits approval.")
@@ -474,7 +478,7 @@ def decide_expense(
         data={"expense": expense.pk, "approvals": yes, "state": expense.state},
     )
     if expense.state != E.SUBMITTED and expense.submitted_by is not None:
-        _tell(
+        tell(
             [expense.submitted_by],
             _("Expense approved") if approve else _("Expense rejected"),
             f"{project.title}: {expense.purpose}",
@@ -587,6 +591,7 @@ def reverse_entry(
     require(actor, policy.MANAGE, entry.project)
     reason = clean_text(reason, "reason", limit=200)
     project = lock_project(entry.project)
+    _money_state(project)
     entry = LedgerEntry.objects.get(pk=entry.pk)
     if entry.reverses_id is not None:
         raise ValidationError(
@@ -602,6 +607,7 @@ def reverse_entry(
             "method",
             "unit",
             "payer_name",
+            "payer_consents",
             "organisation",
             "decision",
             "emergency",
@@ -616,7 +622,7 @@ def reverse_entry(
         now=now,
         amount=-entry.amount,
         reverses=entry,
-        purpose=_("Reversal of no. %(seq)s: %(reason)s") % {"seq": entry.seq, "reason": reason},
+        purpose=(_("Reversal of no. %(seq)s: %(reason)s") % {"seq": entry.seq, "reason": reason})[:200],
         occurred_on=timezone.localdate(now),
         **copied,
     )
@@ -666,7 +672,7 @@ def set_levy(
     )
     areas = dict(units)
     LevyShare.objects.bulk_create(
-        LevyShare(levy=levy, unit_id=unit_id, area_m2=areas[unit_id], amount=amount)
+        LevyShare(levy=levy, unit_id=int(unit_id), area_m2=areas[unit_id], amount=amount)  # type: ignore[call-overload]
         for unit_id, amount in shares.items()
     )
     record_change(actor, "projects.levy.set", project, after={"total": str(value), "households": len(units)})
@@ -682,7 +688,7 @@ def paid_by_unit(project: Project) -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
         .values_list("unit_id", "total")
     )
-    return dict(rows)
+    return {unit_id: _fen(total) for unit_id, total in rows}
 
 
 def totals(project: Project) -> dict[str, Decimal]:
@@ -692,8 +698,8 @@ def totals(project: Project) -> dict[str, Decimal]:
     expenses = ZERO
     for row in project.entries.values("direction", "source").annotate(total=Sum("amount")):
         if row["direction"] == Dir.INCOME:
-            out[row["source"]] += row["total"]
+            out[row["source"]] += _fen(row["total"])
         else:
-            expenses += row["total"]
+            expenses += _fen(row["total"])
     income = sum(out.values(), ZERO)
     return {**out, "income": income, "expenses": expenses, "balance": income - expenses}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from gongzhi.consultations.uploads import clean_document
 from gongzhi.projects import actions, ledger
 from gongzhi.projects.models import Expense, LedgerEntry, Project
 
@@ -61,25 +61,10 @@ def test_a_request_becomes_a_project_funded_spent_and_closed(make_project, users
     assert actions.progress(project) == 100
     project = actions.move(community, project, Project.State.ACCEPTANCE)
     objection = actions.raise_objection(users["resident"], project, text="3幢门口那盏灯还是不亮")
-    ledger.add_receipts(
-        community,
-        expense,
-        [
-            type(
-                "Doc",
-                (),
-                dict(
-                    content=__import__("django.core.files.base", fromlist=["x"]).ContentFile(
-                        b"%PDF-1.4", name="r.pdf"
-                    ),
-                    content_type="application/pdf",
-                    extension=".pdf",
-                    size=8,
-                    sha256="0" * 64,
-                ),
-            )()
-        ],
+    receipt = clean_document(
+        SimpleUploadedFile("发票.pdf", b"%PDF-1.4 invoice", content_type="application/pdf")
     )
+    ledger.add_receipts(community, expense, [receipt])
     with pytest.raises(ValidationError) as refused:
         actions.move(community, project, Project.State.CLOSED)
     assert "objection" in str(refused.value)
