@@ -28,7 +28,7 @@ from gongzhi.meetings.models import Meeting, Resolution
 from gongzhi.orgs import policy
 from gongzhi.orgs.models import Organisation, Person
 from gongzhi.projects.events import log_event
-from gongzhi.projects.ledger import lock_project, missing_receipts, project_url, require, scope_units, tell
+from gongzhi.projects.ledger import lock_project, missing_receipts, project_url, require, tell
 from gongzhi.projects.models import (
     ZERO,
     Dispute,
