@@ -67,7 +67,7 @@ def test_a_request_becomes_a_project_funded_spent_and_closed(make_project, users
     ledger.add_receipts(community, expense, [receipt])
     with pytest.raises(ValidationError) as refused:
         actions.move(community, project, Project.State.CLOSED)
-    assert "objection" in str(refused.value)
+    assert "异议" in str(refused.value)  # "objections not yet answered"
     actions.answer_objection(branch, objection, answer="已于次日更换灯泡，现已正常")
     actions.rate_as_household(
         users["resident"],
