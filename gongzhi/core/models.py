@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def user_fk(verbose_name: Any, **extra: Any) -> models.ForeignKey:
+    """Who did something. The record stays when the account goes (the name is kept elsewhere
+    where it matters), so the link is nullable and has no reverse accessor."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        **extra,
+    )
 
 
 class AppendOnlyError(RuntimeError):

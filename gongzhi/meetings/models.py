@@ -19,20 +19,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.models import AppendOnlyError, AppendOnlyModel
+from gongzhi.core.models import AppendOnlyError, AppendOnlyModel, user_fk
 from gongzhi.orgs.models import Area, Organisation, Person
-
-
-def _user_fk(verbose_name: Any) -> models.ForeignKey:
-    """Who did something: kept as a label elsewhere when the account goes."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=verbose_name,
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
 
 
 def _token() -> str:
@@ -104,7 +92,7 @@ class Meeting(models.Model):
         on_delete=models.PROTECT,
     )
     checkin_token = models.CharField(_("sign-in code"), max_length=32, unique=True, default=_token)
-    created_by = _user_fk(_("created by"))
+    created_by = user_fk(_("created by"))
     created_at = models.DateTimeField(_("created at"))
     version = models.PositiveIntegerField(default=0)
 
@@ -198,7 +186,7 @@ class Attendance(AppendOnlyModel):
     capacity = models.CharField(_("capacity"), max_length=10, choices=Capacity.choices)
     method = models.CharField(_("signed in by"), max_length=6, choices=Method.choices)
     signed_in_at = models.DateTimeField(_("signed in at"))
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = user_fk(_("recorded by"))
 
     class Meta:
         verbose_name = _("attendance")
@@ -328,7 +316,7 @@ class MinutesAttachment(models.Model):
     extension = models.CharField(max_length=8)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
-    uploaded_by = _user_fk(_("uploaded by"))
+    uploaded_by = user_fk(_("uploaded by"))
     created_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
@@ -367,7 +355,7 @@ class Resolution(AppendOnlyModel):
     members_present = models.PositiveSmallIntegerField(_("members present"), null=True, blank=True)
     adopted = models.BooleanField(_("adopted"))
     decided_at = models.DateTimeField(_("decided at"))
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = user_fk(_("recorded by"))
 
     class Meta:
         verbose_name = _("resolution")
@@ -481,7 +469,7 @@ class ActionItemEvent(AppendOnlyModel):
     )
     action = models.CharField(_("action"), max_length=16)
     note = models.TextField(_("note"), blank=True)
-    actor = _user_fk(_("by"))
+    actor = user_fk(_("by"))
     actor_label = models.CharField(_("by"), max_length=120, blank=True)
     at = models.DateTimeField(_("at"))
     data = models.JSONField(_("data"), default=dict, blank=True)
@@ -513,7 +501,7 @@ class Addendum(AppendOnlyModel):
         Meeting, verbose_name=_("meeting"), related_name="addenda", on_delete=models.CASCADE
     )
     text = models.TextField(_("correction"), max_length=4000)
-    created_by = _user_fk(_("written by"))
+    created_by = user_fk(_("written by"))
     created_at = models.DateTimeField(_("written at"))
 
     class Meta:
@@ -581,7 +569,7 @@ class DismissedWarning(models.Model):
     count = models.PositiveIntegerField(_("count"))
     area_path = models.CharField(_("area path"), max_length=255)
     reason = models.TextField(_("reason"))
-    dismissed_by = _user_fk(_("set aside by"))
+    dismissed_by = user_fk(_("set aside by"))
     dismissed_at = models.DateTimeField(_("set aside at"))
 
     class Meta:

@@ -18,21 +18,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.models import AppendOnlyModel
+from gongzhi.core.models import AppendOnlyModel, user_fk
 
 ZERO = Decimal("0.00")
-
-
-def _user_fk(verbose_name: Any, **extra: Any) -> models.ForeignKey:
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=verbose_name,
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-        **extra,
-    )
 
 
 def _money(verbose_name: Any, **extra: Any) -> models.DecimalField:
@@ -131,7 +119,7 @@ class Project(models.Model):
     balance = _money(_("balance"), default=ZERO)
     entries_count = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=0)
-    created_by = _user_fk(_("started by"))
+    created_by = user_fk(_("started by"))
     created_at = models.DateTimeField(_("started at"))
     state_changed_at = models.DateTimeField(_("state changed at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -217,7 +205,7 @@ class ProjectEvent(AppendOnlyModel):
     action = models.CharField(_("action"), max_length=32)
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)
-    actor = _user_fk(_("by"))
+    actor = user_fk(_("by"))
     at = models.DateTimeField(_("at"))
 
     class Meta:
@@ -252,7 +240,7 @@ class MilestoneUpdate(AppendOnlyModel):
     milestone = models.ForeignKey(Milestone, related_name="updates", on_delete=models.CASCADE)
     progress = models.PositiveSmallIntegerField(_("progress (%)"))
     note = models.TextField(_("note"), blank=True)
-    by = _user_fk(_("by"))
+    by = user_fk(_("by"))
     at = models.DateTimeField(_("at"))
 
     class Meta:
@@ -271,7 +259,7 @@ class _StoredFile(AppendOnlyModel):
     extension = models.CharField(max_length=8)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
-    uploaded_by = _user_fk(_("uploaded by"))
+    uploaded_by = user_fk(_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"))
 
     class Meta:
@@ -311,7 +299,7 @@ class EmergencyConfirmation(AppendOnlyModel):
         "orgs.Area", verbose_name=_("confirming town"), related_name="+", on_delete=models.PROTECT
     )
     reference = models.CharField(_("town's document number"), max_length=60)
-    confirmed_by = _user_fk(_("confirmed by"))
+    confirmed_by = user_fk(_("confirmed by"))
     confirmed_at = models.DateTimeField(_("confirmed at"))
 
     class Meta:
@@ -347,10 +335,10 @@ class Expense(models.Model):
     vendor = models.CharField(_("paid to"), max_length=120)
     amount = _money(_("amount (yuan)"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.SUBMITTED)
-    submitted_by = _user_fk(_("submitted by"))
+    submitted_by = user_fk(_("submitted by"))
     submitted_at = models.DateTimeField(_("submitted at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    paid_by = _user_fk(_("paid by"))
+    paid_by = user_fk(_("paid by"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
 
@@ -460,7 +448,7 @@ class LedgerEntry(AppendOnlyModel):
         related_name="entries",
         on_delete=models.PROTECT,
     )
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = user_fk(_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
@@ -528,7 +516,7 @@ class Levy(AppendOnlyModel):
     total = _money(_("total levied (yuan)"))
     area_total = models.DecimalField(_("total area (m²)"), max_digits=12, decimal_places=2)
     note = models.TextField(_("basis"), blank=True)
-    created_by = _user_fk(_("set by"))
+    created_by = user_fk(_("set by"))
     created_at = models.DateTimeField(_("set at"))
 
     class Meta:
@@ -566,9 +554,9 @@ class Dispute(models.Model):
         related_name="project_disputes",
         on_delete=models.PROTECT,
     )
-    opened_by = _user_fk(_("logged by"))
+    opened_by = user_fk(_("logged by"))
     opened_at = models.DateTimeField(_("logged at"))
-    closed_by = _user_fk(_("closed by"))
+    closed_by = user_fk(_("closed by"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     class Meta:
@@ -584,7 +572,7 @@ class MediationStep(AppendOnlyModel):
     dispute = models.ForeignKey(Dispute, related_name="steps", on_delete=models.CASCADE)
     text = models.TextField(_("what was done"), max_length=4000)
     mediator = models.CharField(_("mediated by"), max_length=120, blank=True)
-    by = _user_fk(_("recorded by"))
+    by = user_fk(_("recorded by"))
     at = models.DateTimeField(_("at"))
 
     class Meta:
@@ -621,7 +609,7 @@ class Rating(AppendOnlyModel):
         "housing.Unit", null=True, blank=True, related_name="+", on_delete=models.PROTECT
     )
     staff_assisted = models.BooleanField(_("recorded by staff"), default=False)
-    rated_by = _user_fk(_("recorded by"))
+    rated_by = user_fk(_("recorded by"))
     at = models.DateTimeField(_("at"))
 
     class Meta:
@@ -643,11 +631,11 @@ class Objection(models.Model):
     household = models.ForeignKey(
         "housing.Unit", null=True, blank=True, related_name="+", on_delete=models.PROTECT
     )
-    raised_by = _user_fk(_("raised by"))
+    raised_by = user_fk(_("raised by"))
     staff_assisted = models.BooleanField(_("recorded by staff"), default=False)
     raised_at = models.DateTimeField(_("raised at"))
     answer = models.TextField(_("answer"), blank=True)
-    answered_by = _user_fk(_("answered by"))
+    answered_by = user_fk(_("answered by"))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:

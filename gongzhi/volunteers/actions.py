@@ -190,27 +190,52 @@ def sign_up(
     _open(activity)
     if now >= activity.ends_at:
         raise ValidationError(_("This activity is over."))
-    if activity.signups.filter(person=person, cancelled_at__isnull=True).exists():
-        raise ValidationError(_("%(name)s is already signed up.") % {"name": person.name})
-    if activity.signups.filter(cancelled_at__isnull=True).count() >= activity.capacity:
-        raise ValidationError(_("All %(n)s places are taken.") % {"n": activity.capacity})
+    _has_room(
+        activity.signups.filter(cancelled_at__isnull=True),
+        person,
+        activity.capacity,
+        already=_("%(name)s is already signed up.") % {"name": person.name},
+        full=_("All %(n)s places are taken.") % {"n": activity.capacity},
+    )
     signup = SignUp.objects.create(activity=activity, person=person, signed_up_at=now, recorded_by=actor)
     record_change(actor, "volunteers.signup", activity, after={"person": person.pk})
     return signup
 
 
+def _has_room(active: Any, person: Person, places: int, *, already: Any, full: str) -> None:
+    """Refuse a second place for the same person, and a place beyond the last one."""
+    if active.filter(person=person).exists():
+        raise ValidationError(already)
+    if active.count() >= places:
+        raise ValidationError(full)
+
+
+def _end(
+    actor: Any, record: Any, target: Any, *, field: str, ended: str, action: str, now: dt.datetime
+) -> Any:
+    """End a sign-up or a post held: the person themselves, or staff who may change ``target``."""
+    if record.person.user_id != getattr(actor, "pk", None):
+        _require(actor, policy.CHANGE, target)
+    locked = type(record).objects.select_for_update().get(pk=record.pk)
+    if getattr(locked, field) is not None:
+        raise ValidationError(ended)
+    setattr(locked, field, now)
+    locked.save(update_fields=[field])
+    record_change(actor, action, target, after={"person": locked.person_id})
+    return locked
+
+
 @transaction.atomic
 def cancel_sign_up(actor: Any, signup: SignUp, now: dt.datetime | None = None) -> SignUp:
-    now = now or timezone.now()
-    if signup.person.user_id != getattr(actor, "pk", None):
-        _require(actor, policy.CHANGE, signup.activity)
-    signup = SignUp.objects.select_for_update().get(pk=signup.pk)
-    if signup.cancelled_at is not None:
-        raise ValidationError(_("This sign-up was already cancelled."))
-    signup.cancelled_at = now
-    signup.save(update_fields=["cancelled_at"])
-    record_change(actor, "volunteers.signup.cancel", signup.activity, after={"person": signup.person_id})
-    return signup
+    return _end(
+        actor,
+        signup,
+        signup.activity,
+        field="cancelled_at",
+        ended=_("This sign-up was already cancelled."),
+        action="volunteers.signup.cancel",
+        now=now or timezone.now(),
+    )
 
 
 def _window(activity: Activity, now: dt.datetime) -> None:
@@ -588,10 +613,13 @@ def take_post(
                 % {"name": person.name}
             }
         )
-    if post.takings.filter(person=person, left_at__isnull=True).exists():
-        raise ValidationError({"person": _("%(name)s already holds this post.") % {"name": person.name}})
-    if post.takings.filter(left_at__isnull=True).count() >= post.slots:
-        raise ValidationError(_("The post is filled (%(n)s people).") % {"n": post.slots})
+    _has_room(
+        post.takings.filter(left_at__isnull=True),
+        person,
+        post.slots,
+        already={"person": _("%(name)s already holds this post.") % {"name": person.name}},
+        full=_("The post is filled (%(n)s people).") % {"n": post.slots},
+    )
     taking = PostTaking.objects.create(post=post, person=person, taken_at=now, recorded_by=actor)
     record_change(actor, "volunteers.post.take", post, after={"person": person.pk})
     return taking
@@ -599,16 +627,15 @@ def take_post(
 
 @transaction.atomic
 def leave_post(actor: Any, taking: PostTaking, now: dt.datetime | None = None) -> PostTaking:
-    now = now or timezone.now()
-    if taking.person.user_id != getattr(actor, "pk", None):
-        _require(actor, policy.CHANGE, taking.post)
-    taking = PostTaking.objects.select_for_update().get(pk=taking.pk)
-    if taking.left_at is not None:
-        raise ValidationError(_("This post was already left."))
-    taking.left_at = now
-    taking.save(update_fields=["left_at"])
-    record_change(actor, "volunteers.post.leave", taking.post, after={"person": taking.person_id})
-    return taking
+    return _end(
+        actor,
+        taking,
+        taking.post,
+        field="left_at",
+        ended=_("This post was already left."),
+        action="volunteers.post.leave",
+        now=now or timezone.now(),
+    )
 
 
 @transaction.atomic

@@ -9,25 +9,12 @@ are append-only; each points entry carries the person's balance after it, never 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.models import AppendOnlyModel
-
-
-def _user_fk(verbose_name: Any) -> models.ForeignKey:
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=verbose_name,
-        null=True,
-        blank=True,
-        related_name="+",
-        on_delete=models.SET_NULL,
-    )
+from gongzhi.core.models import AppendOnlyModel, user_fk
 
 
 class Activity(models.Model):
@@ -79,9 +66,9 @@ class Activity(models.Model):
     checkin_code = models.CharField(max_length=24, unique=True)
     area_path = models.CharField(_("area path"), max_length=255, db_index=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
-    verified_by = _user_fk(_("verified by"))
+    verified_by = user_fk(_("verified by"))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
-    created_by = _user_fk(_("created by"))
+    created_by = user_fk(_("created by"))
     created_at = models.DateTimeField(_("created at"))
     version = models.PositiveIntegerField(default=0)
 
@@ -108,7 +95,7 @@ class SignUp(models.Model):
     person = models.ForeignKey("orgs.Person", related_name="signups", on_delete=models.PROTECT)
     signed_up_at = models.DateTimeField(_("signed up at"))
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = user_fk(_("recorded by"))
 
     class Meta:
         ordering = ["signed_up_at", "id"]
@@ -135,7 +122,7 @@ class Attendance(models.Model):
     checked_in_by = models.CharField(_("check-in"), max_length=8, choices=Method.choices)
     checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
     checked_out_by = models.CharField(_("check-out"), max_length=8, choices=Method.choices, blank=True)
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = user_fk(_("recorded by"))
 
     class Meta:
         ordering = ["checked_in_at", "id"]
@@ -158,7 +145,7 @@ class HoursEntry(AppendOnlyModel):
     activity = models.ForeignKey(Activity, related_name="hours_entries", on_delete=models.PROTECT)
     minutes_present = models.PositiveIntegerField(_("minutes present"))
     minutes_counted = models.PositiveIntegerField(_("minutes counted"))
-    verified_by = _user_fk(_("verified by"))
+    verified_by = user_fk(_("verified by"))
     at = models.DateTimeField(_("at"))
 
     class Meta:
@@ -255,7 +242,7 @@ class Post(models.Model):
     slots = models.PositiveSmallIntegerField(_("people needed"), default=1)
     area_path = models.CharField(_("area path"), max_length=255, db_index=True)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
-    created_by = _user_fk(_("listed by"))
+    created_by = user_fk(_("listed by"))
     created_at = models.DateTimeField(_("listed at"))
 
     class Meta:
@@ -275,7 +262,7 @@ class PostTaking(models.Model):
     post = models.ForeignKey(Post, related_name="takings", on_delete=models.CASCADE)
     person = models.ForeignKey("orgs.Person", related_name="posts_taken", on_delete=models.PROTECT)
     taken_at = models.DateTimeField(_("taken at"))
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = user_fk(_("recorded by"))
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
 
     class Meta:
