@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -80,11 +81,20 @@ def redact(text: str, names: Iterable[str]) -> str:
     某, wherever it occurs (also inside longer words). Longer names are matched first, so
     of two overlapping names the longer wins; empty names are ignored. Pure."""
     text = mask_mobiles(text or "")
+    pattern = _names_pattern(frozenset(names))
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: masked_name(m.group(0)), text)
+
+
+@lru_cache(maxsize=16)
+def _names_pattern(names: frozenset[str]) -> re.Pattern[str] | None:
+    """One compiled pattern per set of names: a statement redacts thousands of texts with the
+    same names, and building the pattern is what costs."""
     wanted = sorted({n.strip() for n in names if n and n.strip()}, key=lambda n: (-len(n), n))
     if not wanted:
-        return text
-    pattern = re.compile("|".join(re.escape(n) for n in wanted))
-    return pattern.sub(lambda m: masked_name(m.group(0)), text)
+        return None
+    return re.compile("|".join(re.escape(n) for n in wanted))
 
 
 def redact_request_text(text: str, names: Iterable[str]) -> str:

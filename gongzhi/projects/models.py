@@ -455,6 +455,12 @@ class LedgerEntry(AppendOnlyModel):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["project", "seq"]
+        # Totals by source and contributions by household read only this index.
+        indexes = [
+            models.Index(
+                fields=["project", "source", "direction", "amount", "unit"], name="ledger_totals_idx"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["project", "seq"], name="ledger_seq_unique"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_not_negative"),
